@@ -1,0 +1,54 @@
+# Everything a fresh machine needs: `make run` and `make test` set themselves up.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PY := $(BIN)/python
+INSTALLED := $(VENV)/.installed
+PROTOS := $(wildcard protos/hookwire/v1/*.proto)
+GENERATED := src/hookwire/v1/.generated
+BUF := node_modules/.bin/buf
+BUF_VERSION := 1.75.0
+
+.PHONY: install proto run test lint bench bench-quick clean
+
+install: $(INSTALLED) $(GENERATED)
+
+$(INSTALLED): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	touch $@
+
+proto: $(GENERATED)
+
+$(GENERATED): $(PROTOS) $(INSTALLED)
+	rm -rf src/hookwire/v1
+	mkdir -p src/hookwire/v1
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(PY) -m grpc_tools.protoc -Iprotos \
+		--python_out=src --grpc_python_out=src --mypy_out=src --mypy_grpc_out=src $(PROTOS)
+	touch src/hookwire/v1/__init__.py src/hookwire/v1/py.typed $@
+
+run: install
+	$(BIN)/hookwire serve
+
+test: install
+	$(BIN)/pytest -q
+
+lint: install $(BUF)
+	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
+	$(BIN)/mypy src
+	$(BUF) lint protos
+
+$(BUF):
+	npm install --no-save --no-audit --no-fund --silent @bufbuild/buf@$(BUF_VERSION)
+
+bench: install
+	$(PY) bench/run.py
+
+bench-quick: install
+	$(PY) bench/run.py --quick
+
+clean:
+	rm -rf $(VENV) src/hookwire/v1 node_modules .mypy_cache .ruff_cache .pytest_cache *.db *.db-wal *.db-shm
+	find . -name __pycache__ -type d -prune -exec rm -rf {} +

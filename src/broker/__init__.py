@@ -1,0 +1,1 @@
+"""The broker: owns every piece of state and every decision; never makes an HTTP call."""

@@ -1,0 +1,66 @@
+"""Broker settings from flags and `HOOKWIRE_*` environment variables."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from urllib.parse import urlsplit
+
+from broker.dispatcher import DispatchSettings
+from broker.publishing import PublishLimits
+from broker.retry_policy import RetryPolicy
+from broker.subscriptions import SubscriptionSettings
+
+DEFAULT_DATABASE_URL = "sqlite:///./hookwire.db"
+DEFAULT_GRPC_ADDRESS = "127.0.0.1:50051"
+
+
+@dataclass(frozen=True)
+class BrokerConfig:
+    database_url: str = DEFAULT_DATABASE_URL
+    grpc_address: str = DEFAULT_GRPC_ADDRESS
+    publish: PublishLimits = field(default_factory=PublishLimits)
+    subscriptions: SubscriptionSettings = field(default_factory=SubscriptionSettings)
+    dispatch: DispatchSettings = field(default_factory=DispatchSettings)
+    retry: RetryPolicy = field(default_factory=RetryPolicy)
+
+    @classmethod
+    def from_env(cls, env: dict[str, str] | None = None, **overrides: object) -> BrokerConfig:
+        env = dict(os.environ) if env is None else env
+        schedule = env.get("HOOKWIRE_RETRY_SCHEDULE", "")
+        lease = float(env.get("HOOKWIRE_LEASE_SECONDS", DispatchSettings.lease_seconds))
+        timeout = float(env.get("HOOKWIRE_REQUEST_TIMEOUT", DispatchSettings.request_timeout))
+        values: dict[str, object] = {
+            "database_url": env.get("HOOKWIRE_DATABASE_URL", DEFAULT_DATABASE_URL),
+            "grpc_address": env.get("HOOKWIRE_GRPC_ADDRESS", DEFAULT_GRPC_ADDRESS),
+            "publish": PublishLimits(
+                max_data_bytes=int(env.get("HOOKWIRE_MAX_EVENT_BYTES", 256 * 1024))
+            ),
+            "dispatch": DispatchSettings(lease_seconds=lease, request_timeout=timeout),
+            "retry": RetryPolicy(schedule=parse_schedule(schedule)) if schedule else RetryPolicy(),
+        }
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        return cls(**values)  # type: ignore[arg-type]
+
+
+def parse_schedule(text: str) -> tuple[float, ...]:
+    """`5s,5m,30m,2h` (or plain seconds) → delays in seconds."""
+    units = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400}
+    delays = []
+    for part in filter(None, (p.strip() for p in text.split(","))):
+        for suffix in ("ms", "s", "m", "h", "d"):
+            if part.endswith(suffix):
+                delays.append(float(part[: -len(suffix)]) * units[suffix])
+                break
+        else:
+            delays.append(float(part))
+    return tuple(delays)
+
+
+def sqlite_path(database_url: str) -> str:
+    """The file path of a `sqlite:///path` URL (`sqlite:///./x.db`, `sqlite:////abs/x.db`)."""
+    parts = urlsplit(database_url)
+    if parts.scheme != "sqlite":
+        raise ValueError(f"unsupported database URL scheme {parts.scheme!r}")
+    path = parts.path[1:] if parts.path.startswith("/") else parts.path
+    return path or ":memory:"

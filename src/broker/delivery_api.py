@@ -1,0 +1,98 @@
+"""`hookwire.v1.DeliveryService`, including the gateways' lease stream."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterable, AsyncIterator
+from typing import Any
+
+import grpc
+
+from broker import proto_convert as pc
+from broker.catalog import Catalog
+from broker.dispatcher import Dispatcher
+from broker.gateway_hub import GatewayHub, GatewaySession
+from broker.verification import VerificationTask
+from hookwire.v1 import deliveries_pb2 as pb
+from hookwire.v1 import deliveries_pb2_grpc as rpc
+
+Context = grpc.aio.ServicerContext[Any, Any]
+log = logging.getLogger(__name__)
+
+
+class DeliveryApi(rpc.DeliveryServiceServicer):
+    def __init__(self, catalog: Catalog, hub: GatewayHub, dispatcher: Dispatcher) -> None:
+        self._catalog = catalog
+        self._hub = hub
+        self._dispatcher = dispatcher
+
+    async def ListDeliveries(
+        self, request: pb.ListDeliveriesRequest, context: Context
+    ) -> pb.ListDeliveriesResponse:
+        deliveries, token = await self._catalog.list_deliveries(
+            request.page_size,
+            request.page_token,
+            request.subscription_id,
+            request.event_id,
+            pc.delivery_state(request.state),
+        )
+        return pb.ListDeliveriesResponse(
+            deliveries=[pc.delivery_pb(d) for d in deliveries], next_page_token=token
+        )
+
+    async def ListDeliveryAttempts(
+        self, request: pb.ListDeliveryAttemptsRequest, context: Context
+    ) -> pb.ListDeliveryAttemptsResponse:
+        attempts, token = await self._catalog.list_attempts(
+            request.delivery_id, request.page_size, request.page_token
+        )
+        return pb.ListDeliveryAttemptsResponse(
+            attempts=[pc.attempt_pb(a) for a in attempts], next_page_token=token
+        )
+
+    async def RetryDelivery(
+        self, request: pb.RetryDeliveryRequest, context: Context
+    ) -> pb.RetryDeliveryResponse:
+        delivery = await self._catalog.retry_delivery(request.id)
+        return pb.RetryDeliveryResponse(delivery=pc.delivery_pb(delivery))
+
+    async def LeaseDeliveries(
+        self, request_iterator: AsyncIterable[pb.LeaseDeliveriesRequest], context: Context
+    ) -> AsyncIterator[pb.LeaseDeliveriesResponse]:
+        session = self._hub.attach(context.peer())
+        reader = asyncio.create_task(self._consume(session, request_iterator))
+        timeout = self._dispatcher.settings.request_timeout
+        try:
+            while True:
+                item = await session.outbox.get()
+                if item is None:
+                    break
+                if isinstance(item, VerificationTask):
+                    yield pb.LeaseDeliveriesResponse(verifications=[pc.verification_task_pb(item)])
+                else:
+                    yield pb.LeaseDeliveriesResponse(
+                        deliveries=[pc.lease_pb(lease, timeout) for lease in item]
+                    )
+        finally:
+            reader.cancel()
+            self._hub.detach(session)
+
+    async def _consume(
+        self, session: GatewaySession, requests: AsyncIterable[pb.LeaseDeliveriesRequest]
+    ) -> None:
+        try:
+            async for request in requests:
+                if request.gateway_id:
+                    session.gateway_id = request.gateway_id
+                if request.outcomes:
+                    self._dispatcher.report([pc.outcome_from_pb(o) for o in request.outcomes])
+                for verification in request.verifications:
+                    self._hub.verified(
+                        verification.id, pc.verification_result_from_pb(verification)
+                    )
+                self._hub.grant(session, request.credits)
+        except (asyncio.CancelledError, grpc.aio.AioRpcError):
+            pass
+        finally:
+            self._hub.detach(session)

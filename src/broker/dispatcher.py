@@ -1,0 +1,154 @@
+"""The delivery loop: lease due deliveries to gateways with credit, apply their outcomes.
+
+It wakes when an event is committed, when a gateway grants credit, when an outcome
+schedules a retry, and otherwise when the earliest pending delivery (or expired lease)
+falls due, so new work is pushed at once and nothing waits on a slow poll.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from broker.clock import Clock, RandomSource
+from broker.domain import Delivery, Outcome, Subscription
+from broker.gateway_hub import GatewayHub
+from broker.ids import IdFactory
+from broker.retry_policy import Decision, RetryPolicy
+from broker.storage.contract import Store, StoreError
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class DispatchSettings:
+    lease_seconds: float = 60.0
+    request_timeout: float = 15.0
+    batch_size: int = 256
+    max_idle: float = 5.0
+
+
+class Dispatcher:
+    def __init__(
+        self,
+        store: Store,
+        hub: GatewayHub,
+        wakeup: asyncio.Event,
+        clock: Clock,
+        rng: RandomSource,
+        ids: IdFactory,
+        policy: RetryPolicy | None = None,
+        settings: DispatchSettings | None = None,
+    ) -> None:
+        self._store = store
+        self._hub = hub
+        self._wakeup = wakeup
+        self._clock = clock
+        self._rng = rng
+        self._ids = ids
+        self.policy = policy or RetryPolicy()
+        self.settings = settings or DispatchSettings()
+        self._outcomes: asyncio.Queue[Sequence[Outcome] | None] = asyncio.Queue()
+        self._tasks: list[asyncio.Task[None]] = []
+        self._stopping = False
+
+    def start(self) -> None:
+        self._tasks = [
+            asyncio.create_task(self._lease_loop(), name="dispatcher-lease"),
+            asyncio.create_task(self._outcome_loop(), name="dispatcher-outcomes"),
+        ]
+
+    async def stop(self) -> None:
+        """Stop leasing; apply every outcome already reported."""
+        self._stopping = True
+        self._wakeup.set()
+        await self._outcomes.put(None)
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        self._tasks = []
+
+    def report(self, outcomes: Sequence[Outcome]) -> None:
+        """Queue outcomes; they are applied in batches by one task."""
+        if outcomes:
+            self._outcomes.put_nowait(outcomes)
+
+    # -- leasing ------------------------------------------------------------------
+
+    async def _lease_loop(self) -> None:
+        while not self._stopping:
+            self._wakeup.clear()
+            try:
+                saturated = await self._lease_round()
+            except StoreError as exc:
+                log.error("leasing failed: %s", exc)
+                saturated = False
+            if saturated:
+                continue
+            await self._sleep_until_due()
+
+    async def _lease_round(self) -> bool:
+        """Give due work to every gateway with credit; True when more may already be due."""
+        saturated = False
+        for session in self._hub.sessions:
+            if session.credits <= 0:
+                continue
+            want = min(session.credits, self.settings.batch_size)
+            now = self._clock.now()
+            leases = await self._store.lease(
+                now, want, now + self.settings.lease_seconds, self._ids.new("lse")
+            )
+            if leases:
+                session.credits -= len(leases)
+                session.outbox.put_nowait(leases)
+            saturated = saturated or len(leases) == want
+        return saturated
+
+    async def _sleep_until_due(self) -> None:
+        timeout = self.settings.max_idle
+        if any(s.credits > 0 for s in self._hub.sessions):
+            try:
+                due = await self._store.next_due_time()
+            except StoreError:
+                due = None
+            if due is not None:
+                timeout = min(timeout, max(due - self._clock.now(), 0.0))
+        if timeout <= 0:
+            return
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._wakeup.wait(), timeout)
+
+    # -- outcomes -------------------------------------------------------------------
+
+    def _decide(self, outcome: Outcome, delivery: Delivery, sub: Subscription) -> Decision:
+        return self.policy.decide(
+            outcome,
+            delivery.attempt_count + 1,
+            sub.retry_schedule,
+            sub.failing_since,
+            self._clock.now(),
+            self._rng,
+        )
+
+    async def _outcome_loop(self) -> None:
+        done = False
+        while not done:
+            first = await self._outcomes.get()
+            if first is None:
+                break
+            batch = list(first)
+            while not self._outcomes.empty():
+                more = self._outcomes.get_nowait()
+                if more is None:
+                    done = True
+                    break
+                batch.extend(more)
+            try:
+                await self._store.record_outcomes(
+                    batch, self._decide, self._clock.now(), self._ids.new
+                )
+            except StoreError as exc:
+                # The leases stay in place and fall due again: nothing is lost.
+                log.error("recording %d outcomes failed: %s", len(batch), exc)
+            self._wakeup.set()

@@ -1,0 +1,151 @@
+"""Domain records: plain data, no I/O. Times are epoch seconds (float)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+
+class SubscriptionState(StrEnum):
+    PENDING_VERIFICATION = "PENDING_VERIFICATION"
+    ACTIVE = "ACTIVE"
+    PAUSED = "PAUSED"
+    DISABLED = "DISABLED"
+    EXPIRED = "EXPIRED"
+
+
+class PayloadMode(StrEnum):
+    FULL = "FULL"
+    THIN = "THIN"
+
+
+class VerificationMode(StrEnum):
+    ECHO_TOKEN = "ECHO_TOKEN"
+    WEBSUB_CHALLENGE = "WEBSUB_CHALLENGE"
+    CLOUDEVENTS_OPTIONS = "CLOUDEVENTS_OPTIONS"
+    NONE = "NONE"
+
+
+class DeliveryState(StrEnum):
+    PENDING = "PENDING"
+    DELIVERED = "DELIVERED"
+    EXHAUSTED = "EXHAUSTED"
+    FAILED = "FAILED"
+
+
+class AttemptResult(StrEnum):
+    SUCCEEDED = "SUCCEEDED"
+    FAILED = "FAILED"
+    GONE = "GONE"
+    THROTTLED = "THROTTLED"
+    TIMED_OUT = "TIMED_OUT"
+    CONNECTION_ERROR = "CONNECTION_ERROR"
+    BLOCKED = "BLOCKED"
+
+
+# Subscription states whose matching events are queued (PAUSED ones are held, not dropped).
+QUEUEING_STATES = (SubscriptionState.ACTIVE, SubscriptionState.PAUSED)
+
+
+@dataclass(frozen=True, slots=True)
+class NewEvent:
+    """A validated publish request, before it has an id."""
+
+    type: str
+    data: bytes
+    content_type: str
+    attributes: dict[str, str]
+    idempotency_key: str
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    id: str
+    type: str
+    data: bytes
+    content_type: str
+    attributes: dict[str, str]
+    idempotency_key: str
+    create_time: float
+
+
+@dataclass(frozen=True, slots=True)
+class PublishResult:
+    event: Event
+    duplicate: bool
+
+
+@dataclass(slots=True)
+class Subscription:
+    id: str
+    url: str
+    event_types: list[str]
+    secret: str
+    headers: dict[str, str] = field(default_factory=dict)
+    properties: dict[str, str] = field(default_factory=dict)
+    client_state: str = ""
+    payload_mode: PayloadMode = PayloadMode.FULL
+    verification: VerificationMode = VerificationMode.ECHO_TOKEN
+    expire_time: float = 0.0
+    state: SubscriptionState = SubscriptionState.ACTIVE
+    description: str = ""
+    create_time: float = 0.0
+    update_time: float = 0.0
+    retry_schedule: list[float] = field(default_factory=list)
+    disabled_reason: str = ""
+    failing_since: float | None = None
+
+
+@dataclass(slots=True)
+class Delivery:
+    id: str
+    event_id: str
+    subscription_id: str
+    event_type: str
+    state: DeliveryState
+    attempt_count: int
+    next_attempt_time: float
+    last_error: str
+    last_status_code: int
+    create_time: float
+    update_time: float
+    lease_id: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Attempt:
+    id: str
+    delivery_id: str
+    attempt_number: int
+    attempt_time: float
+    status_code: int
+    latency: float
+    error: str
+    response_body: str
+    result: AttemptResult
+
+
+@dataclass(frozen=True, slots=True)
+class Lease:
+    """A delivery handed to a gateway, with everything needed to attempt it."""
+
+    delivery: Delivery
+    event: Event
+    subscription: Subscription
+    lease_id: str
+    lease_expire_time: float
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """A gateway's report of one attempt."""
+
+    delivery_id: str
+    lease_id: str
+    result: AttemptResult
+    status_code: int
+    attempt_time: float
+    latency: float
+    error: str
+    response_body: str
+    retry_after: float | None

@@ -1,0 +1,30 @@
+"""The broker's error vocabulary; the gRPC edge maps each to one status code."""
+
+from __future__ import annotations
+
+
+class BrokerError(Exception):
+    """Base of every error a caller can act on."""
+
+
+class InvalidArgument(BrokerError):
+    """A request field is wrong; `field` names it (e.g. `subscription.url`)."""
+
+    def __init__(self, field: str, problem: str) -> None:
+        super().__init__(f"{field}: {problem}")
+        self.field = field
+
+
+class NotFound(BrokerError):
+    """The named resource does not exist."""
+
+    def __init__(self, kind: str, resource_id: str) -> None:
+        super().__init__(f"{kind} {resource_id!r} not found")
+
+
+class FailedPrecondition(BrokerError):
+    """The request is well-formed but the system is not in a state to do it."""
+
+
+class Unavailable(BrokerError):
+    """A part needed for the request is not there right now; retrying later may succeed."""

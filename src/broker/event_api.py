@@ -1,0 +1,66 @@
+"""`hookwire.v1.EventService`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import grpc
+
+from broker import proto_convert as pc
+from broker.catalog import Catalog
+from broker.errors import InvalidArgument
+from broker.publishing import Publisher, validate_event
+from hookwire.v1 import events_pb2 as pb
+from hookwire.v1 import events_pb2_grpc as rpc
+
+Context = grpc.aio.ServicerContext[Any, Any]
+
+
+class EventApi(rpc.EventServiceServicer):
+    def __init__(self, publisher: Publisher, catalog: Catalog) -> None:
+        self._publisher = publisher
+        self._catalog = catalog
+
+    def _validate(self, field: str, req: pb.PublishEventRequest) -> Any:
+        return validate_event(
+            field,
+            req.type,
+            req.data,
+            req.content_type,
+            dict(req.attributes),
+            req.idempotency_key,
+            self._publisher.limits,
+        )
+
+    async def PublishEvent(
+        self, request: pb.PublishEventRequest, context: Context
+    ) -> pb.PublishEventResponse:
+        [result] = await self._publisher.publish([self._validate("", request)])
+        return pb.PublishEventResponse(event=pc.event_pb(result.event), duplicate=result.duplicate)
+
+    async def PublishEvents(
+        self, request: pb.PublishEventsRequest, context: Context
+    ) -> pb.PublishEventsResponse:
+        if not request.events:
+            raise InvalidArgument("events", "must not be empty")
+        if len(request.events) > self._publisher.limits.max_batch:
+            raise InvalidArgument("events", f"at most {self._publisher.limits.max_batch} per batch")
+        events = [self._validate(f"events[{i}].", req) for i, req in enumerate(request.events)]
+        results = await self._publisher.publish(events)
+        return pb.PublishEventsResponse(
+            results=[
+                pb.PublishEventResponse(event=pc.event_pb(r.event), duplicate=r.duplicate)
+                for r in results
+            ]
+        )
+
+    async def GetEvent(self, request: pb.GetEventRequest, context: Context) -> pb.GetEventResponse:
+        return pb.GetEventResponse(event=pc.event_pb(await self._catalog.get_event(request.id)))
+
+    async def ListEvents(
+        self, request: pb.ListEventsRequest, context: Context
+    ) -> pb.ListEventsResponse:
+        events, token = await self._catalog.list_events(
+            request.page_size, request.page_token, request.type
+        )
+        return pb.ListEventsResponse(events=[pc.event_pb(e) for e in events], next_page_token=token)

@@ -1,0 +1,188 @@
+"""Protobuf ⇄ domain. Protobuf types stop here: nothing behind the servicers sees them."""
+
+from __future__ import annotations
+
+from google.protobuf.duration_pb2 import Duration
+from google.protobuf.timestamp_pb2 import Timestamp
+
+from broker.domain import (
+    Attempt,
+    AttemptResult,
+    Delivery,
+    DeliveryState,
+    Event,
+    Lease,
+    Outcome,
+    PayloadMode,
+    Subscription,
+    SubscriptionState,
+    VerificationMode,
+)
+from broker.verification import VerificationResult, VerificationTask
+from hookwire.v1 import deliveries_pb2 as dpb
+from hookwire.v1 import events_pb2 as epb
+from hookwire.v1 import subscriptions_pb2 as spb
+
+
+def timestamp(seconds: float) -> Timestamp:
+    whole = int(seconds)
+    return Timestamp(seconds=whole, nanos=round((seconds - whole) * 1e9) % 1_000_000_000)
+
+
+def seconds_of(ts: Timestamp) -> float:
+    return ts.seconds + ts.nanos / 1e9
+
+
+def duration(seconds: float) -> Duration:
+    d = Duration()
+    d.FromNanoseconds(round(seconds * 1e9))
+    return d
+
+
+def duration_seconds(d: Duration) -> float:
+    return d.seconds + d.nanos / 1e9
+
+
+def event_pb(event: Event) -> epb.Event:
+    return epb.Event(
+        id=event.id,
+        type=event.type,
+        data=event.data,
+        content_type=event.content_type,
+        attributes=event.attributes,
+        idempotency_key=event.idempotency_key,
+        create_time=timestamp(event.create_time),
+    )
+
+
+def subscription_pb(sub: Subscription, *, with_secret: bool = False) -> spb.Subscription:
+    return spb.Subscription(
+        id=sub.id,
+        url=sub.url,
+        event_types=sub.event_types,
+        secret=sub.secret if with_secret else "",
+        headers=sub.headers,
+        properties=sub.properties,
+        client_state=sub.client_state,
+        payload_mode=spb.PayloadMode.Value(f"PAYLOAD_MODE_{sub.payload_mode.value}"),
+        verification=spb.VerificationMode.Value(f"VERIFICATION_MODE_{sub.verification.value}"),
+        expire_time=timestamp(sub.expire_time),
+        state=spb.SubscriptionState.Value(f"SUBSCRIPTION_STATE_{sub.state.value}"),
+        description=sub.description,
+        create_time=timestamp(sub.create_time),
+        update_time=timestamp(sub.update_time),
+        retry_schedule=[duration(s) for s in sub.retry_schedule],
+        disabled_reason=sub.disabled_reason,
+    )
+
+
+def _enum_name(name: str, prefix: str) -> str:
+    return name[len(prefix) :]
+
+
+def subscription_from_pb(msg: spb.Subscription) -> Subscription:
+    """A draft subscription from a request; output-only fields are left at defaults."""
+    payload = msg.payload_mode or spb.PAYLOAD_MODE_FULL
+    verification = msg.verification or spb.VERIFICATION_MODE_ECHO_TOKEN
+    return Subscription(
+        id=msg.id,
+        url=msg.url,
+        event_types=list(msg.event_types),
+        secret=msg.secret,
+        headers=dict(msg.headers),
+        properties=dict(msg.properties),
+        client_state=msg.client_state,
+        payload_mode=PayloadMode(_enum_name(spb.PayloadMode.Name(payload), "PAYLOAD_MODE_")),
+        verification=VerificationMode(
+            _enum_name(spb.VerificationMode.Name(verification), "VERIFICATION_MODE_")
+        ),
+        expire_time=seconds_of(msg.expire_time) if msg.HasField("expire_time") else 0.0,
+        description=msg.description,
+        retry_schedule=[duration_seconds(d) for d in msg.retry_schedule],
+    )
+
+
+def subscription_state(value: int) -> SubscriptionState | None:
+    if not value:
+        return None
+    return SubscriptionState(_enum_name(spb.SubscriptionState.Name(value), "SUBSCRIPTION_STATE_"))
+
+
+def delivery_state(value: int) -> DeliveryState | None:
+    if not value:
+        return None
+    return DeliveryState(_enum_name(dpb.DeliveryState.Name(value), "DELIVERY_STATE_"))
+
+
+def delivery_pb(d: Delivery) -> dpb.Delivery:
+    return dpb.Delivery(
+        id=d.id,
+        event_id=d.event_id,
+        subscription_id=d.subscription_id,
+        state=dpb.DeliveryState.Value(f"DELIVERY_STATE_{d.state.value}"),
+        attempt_count=d.attempt_count,
+        next_attempt_time=timestamp(d.next_attempt_time),
+        last_error=d.last_error,
+        last_status_code=d.last_status_code,
+        create_time=timestamp(d.create_time),
+        update_time=timestamp(d.update_time),
+        event_type=d.event_type,
+    )
+
+
+def attempt_pb(a: Attempt) -> dpb.DeliveryAttempt:
+    return dpb.DeliveryAttempt(
+        id=a.id,
+        delivery_id=a.delivery_id,
+        attempt_number=a.attempt_number,
+        attempt_time=timestamp(a.attempt_time),
+        status_code=a.status_code,
+        latency=duration(a.latency),
+        error=a.error,
+        response_body=a.response_body,
+        result=dpb.AttemptResult.Value(f"ATTEMPT_RESULT_{a.result.value}"),
+    )
+
+
+def lease_pb(lease: Lease, timeout: float) -> dpb.LeasedDelivery:
+    return dpb.LeasedDelivery(
+        delivery=delivery_pb(lease.delivery),
+        event=event_pb(lease.event),
+        subscription=subscription_pb(lease.subscription),
+        signing_secrets=[lease.subscription.secret],
+        lease_id=lease.lease_id,
+        lease_expire_time=timestamp(lease.lease_expire_time),
+        timeout=duration(timeout),
+    )
+
+
+def outcome_from_pb(msg: dpb.DeliveryOutcome) -> Outcome:
+    result = msg.result or dpb.ATTEMPT_RESULT_FAILED
+    return Outcome(
+        delivery_id=msg.delivery_id,
+        lease_id=msg.lease_id,
+        result=AttemptResult(_enum_name(dpb.AttemptResult.Name(result), "ATTEMPT_RESULT_")),
+        status_code=msg.status_code,
+        attempt_time=seconds_of(msg.attempt_time),
+        latency=duration_seconds(msg.latency),
+        error=msg.error[:1024],
+        response_body=msg.response_body[:4096],
+        retry_after=duration_seconds(msg.retry_after) if msg.HasField("retry_after") else None,
+    )
+
+
+def verification_task_pb(task: VerificationTask) -> dpb.VerificationTask:
+    return dpb.VerificationTask(
+        id=task.id,
+        url=task.url,
+        mode=spb.VerificationMode.Value(f"VERIFICATION_MODE_{task.mode.value}"),
+        token=task.token,
+        topic=task.topic,
+        lease=duration(task.lease_seconds),
+        timeout=duration(task.timeout),
+        origin=task.origin,
+    )
+
+
+def verification_result_from_pb(msg: dpb.VerificationOutcome) -> VerificationResult:
+    return VerificationResult(msg.verified, msg.detail[:512], msg.allowed_rate)

@@ -1,0 +1,136 @@
+"""Assembles the broker: store, use cases, servicers, health and reflection on one gRPC server."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+import grpc
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+from grpc_health.v1._async import HealthServicer
+from grpc_reflection.v1alpha import reflection
+
+from broker.catalog import Catalog
+from broker.clock import Clock, RandomSource, SystemClock, SystemRandom
+from broker.config import BrokerConfig, sqlite_path
+from broker.delivery_api import DeliveryApi
+from broker.dispatcher import Dispatcher
+from broker.event_api import EventApi
+from broker.gateway_hub import GatewayHub
+from broker.grpc_errors import ErrorTranslation
+from broker.ids import IdFactory
+from broker.publishing import Publisher
+from broker.storage.contract import Store
+from broker.storage.sqlite import SqliteStore
+from broker.subscription_api import SubscriptionApi
+from broker.subscriptions import SubscriptionManager
+from hookwire.v1 import (
+    deliveries_pb2,
+    deliveries_pb2_grpc,
+    events_pb2,
+    events_pb2_grpc,
+    subscriptions_pb2,
+    subscriptions_pb2_grpc,
+)
+
+log = logging.getLogger(__name__)
+
+SERVICE_NAMES = (
+    events_pb2.DESCRIPTOR.services_by_name["EventService"].full_name,
+    subscriptions_pb2.DESCRIPTOR.services_by_name["SubscriptionService"].full_name,
+    deliveries_pb2.DESCRIPTOR.services_by_name["DeliveryService"].full_name,
+)
+MAX_MESSAGE_BYTES = 64 * 1024 * 1024
+
+
+async def open_store(database_url: str) -> Store:
+    if database_url.startswith("sqlite:"):
+        return await SqliteStore.open(sqlite_path(database_url))
+    raise ValueError(f"unsupported database URL {database_url.split(':', 1)[0]!r}")
+
+
+class Broker:
+    """A running broker; `await Broker.start(config)`, then `await broker.stop()`."""
+
+    def __init__(self, config: BrokerConfig, clock: Clock, rng: RandomSource) -> None:
+        self.config = config
+        self.clock = clock
+        self.rng = rng
+        self.port = 0
+        self.store: Store
+        self.publisher: Publisher
+        self.dispatcher: Dispatcher
+        self.hub: GatewayHub
+        self._server: grpc.aio.Server
+        self._health = HealthServicer()
+
+    @classmethod
+    async def start(
+        cls,
+        config: BrokerConfig,
+        clock: Clock | None = None,
+        rng: RandomSource | None = None,
+        store: Store | None = None,
+    ) -> Broker:
+        broker = cls(config, clock or SystemClock(), rng or SystemRandom())
+        await broker._start(store)
+        return broker
+
+    async def _start(self, store: Store | None) -> None:
+        self.store = store or await open_store(self.config.database_url)
+        ids = IdFactory(self.clock, self.rng)
+        wakeup = asyncio.Event()
+        self.hub = GatewayHub(on_credit=wakeup.set)
+        self.dispatcher = Dispatcher(
+            self.store, self.hub, wakeup, self.clock, self.rng, ids,
+            self.config.retry, self.config.dispatch,
+        )  # fmt: skip
+        self.publisher = Publisher(self.store, self.clock, ids, wakeup.set, self.config.publish)
+        catalog = Catalog(self.store, self.clock, wakeup.set)
+        manager = SubscriptionManager(
+            self.store, self.clock, self.rng, ids, self.hub, self.config.subscriptions
+        )
+        self._server = grpc.aio.server(
+            interceptors=[ErrorTranslation()],
+            options=[
+                ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
+                ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
+                ("grpc.so_reuseport", 0),
+            ],
+        )
+        events_pb2_grpc.add_EventServiceServicer_to_server(
+            EventApi(self.publisher, catalog), self._server
+        )
+        subscriptions_pb2_grpc.add_SubscriptionServiceServicer_to_server(
+            SubscriptionApi(manager), self._server
+        )
+        deliveries_pb2_grpc.add_DeliveryServiceServicer_to_server(
+            DeliveryApi(catalog, self.hub, self.dispatcher), self._server
+        )
+        health_pb2_grpc.add_HealthServicer_to_server(self._health, self._server)
+        reflection.enable_server_reflection(
+            (*SERVICE_NAMES, health_pb2.DESCRIPTOR.services_by_name["Health"].full_name,
+             reflection.SERVICE_NAME),
+            self._server,
+        )  # fmt: skip
+        self.port = self._server.add_insecure_port(self.config.grpc_address)
+        if self.port == 0:
+            raise OSError(f"cannot listen on {self.config.grpc_address}")
+        self.publisher.start()
+        self.dispatcher.start()
+        await self._server.start()
+        for name in ("", *SERVICE_NAMES):
+            await self._health.set(name, health_pb2.HealthCheckResponse.SERVING)
+        log.info("broker listening on port %d", self.port)
+
+    async def stop(self, grace: float = 10.0) -> None:
+        """Drain: health NOT_SERVING, finish in-flight RPCs, commit queued work, close."""
+        await self._health.enter_graceful_shutdown()
+        self.hub.close()
+        await self._server.stop(grace)
+        await self.publisher.stop()
+        await self.dispatcher.stop()
+        await self.store.close()
+
+    async def wait_for_termination(self) -> None:
+        await self._server.wait_for_termination()

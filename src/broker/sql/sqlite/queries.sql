@@ -1,0 +1,142 @@
+-- Named queries for the SQLite store. Lists of values travel as one JSON array
+-- parameter (json_each), so no statement text is ever built at run time.
+
+-- name: events_by_idempotency_key
+SELECT * FROM events WHERE idempotency_key IN (SELECT value FROM json_each(:keys));
+
+-- name: matching_subscriptions
+SELECT p.pattern, s.id
+FROM subscription_patterns AS p JOIN subscriptions AS s ON s.id = p.subscription_id
+WHERE p.pattern IN (SELECT value FROM json_each(:patterns))
+  AND s.state IN ('ACTIVE', 'PAUSED')
+  AND s.expire_time > :now;
+
+-- name: insert_event
+INSERT INTO events (id, type, data, content_type, attributes, idempotency_key, create_time)
+VALUES (:id, :type, :data, :content_type, :attributes, :idempotency_key, :create_time);
+
+-- name: insert_delivery
+INSERT INTO deliveries (id, event_id, subscription_id, event_type, state, attempt_count,
+                        next_attempt_time, lease_id, last_error, last_status_code,
+                        create_time, update_time)
+VALUES (:id, :event_id, :subscription_id, :event_type, 'PENDING', 0,
+        :now, '', '', 0, :now, :now);
+
+-- name: get_event
+SELECT * FROM events WHERE id = :id;
+
+-- name: list_events
+SELECT * FROM events
+WHERE id > :after
+  AND ((:type = '' AND :prefix = '') OR type = :type
+       OR (:prefix <> '' AND substr(type, 1, length(:prefix)) = :prefix))
+ORDER BY id LIMIT :limit;
+
+-- name: insert_subscription
+INSERT INTO subscriptions (id, url, event_types, secret, previous_secret,
+                           previous_secret_expire_time, headers, properties, client_state,
+                           payload_mode, verification, expire_time, state, description,
+                           create_time, update_time, retry_schedule, disabled_reason,
+                           failing_since)
+VALUES (:id, :url, :event_types, :secret, NULL, NULL, :headers, :properties, :client_state,
+        :payload_mode, :verification, :expire_time, :state, :description,
+        :create_time, :update_time, :retry_schedule, :disabled_reason, :failing_since);
+
+-- name: insert_pattern
+INSERT OR IGNORE INTO subscription_patterns (pattern, subscription_id) VALUES (:pattern, :subscription_id);
+
+-- name: delete_patterns
+DELETE FROM subscription_patterns WHERE subscription_id = :id;
+
+-- name: get_subscription
+SELECT * FROM subscriptions WHERE id = :id;
+
+-- name: subscriptions_by_ids
+SELECT * FROM subscriptions WHERE id IN (SELECT value FROM json_each(:ids));
+
+-- name: list_subscriptions
+SELECT * FROM subscriptions
+WHERE id > :after AND (:state = '' OR state = :state)
+ORDER BY id LIMIT :limit;
+
+-- name: update_subscription
+UPDATE subscriptions
+SET url = :url, event_types = :event_types, headers = :headers, properties = :properties,
+    client_state = :client_state, payload_mode = :payload_mode, verification = :verification,
+    expire_time = :expire_time, state = :state, description = :description,
+    update_time = :update_time, retry_schedule = :retry_schedule,
+    disabled_reason = :disabled_reason, failing_since = :failing_since
+WHERE id = :id;
+
+-- name: delete_subscription
+DELETE FROM subscriptions WHERE id = :id;
+
+-- name: cancel_subscription_deliveries
+UPDATE deliveries
+SET state = 'FAILED', last_error = 'subscription deleted', lease_id = '', update_time = :now
+WHERE subscription_id = :id AND state = 'PENDING';
+
+-- name: lease_due_deliveries
+UPDATE deliveries
+SET next_attempt_time = :lease_expire_time, lease_id = :lease_id
+WHERE id IN (
+    SELECT d.id FROM deliveries AS d JOIN subscriptions AS s ON s.id = d.subscription_id
+    WHERE d.state = 'PENDING' AND d.next_attempt_time <= :now AND s.state = 'ACTIVE'
+    ORDER BY d.next_attempt_time LIMIT :limit
+)
+RETURNING *;
+
+-- name: events_by_ids
+SELECT * FROM events WHERE id IN (SELECT value FROM json_each(:ids));
+
+-- name: next_due_time
+SELECT min(d.next_attempt_time) FROM deliveries AS d
+JOIN subscriptions AS s ON s.id = d.subscription_id
+WHERE d.state = 'PENDING' AND s.state = 'ACTIVE';
+
+-- name: deliveries_by_ids
+SELECT * FROM deliveries WHERE id IN (SELECT value FROM json_each(:ids));
+
+-- name: insert_attempt
+INSERT INTO attempts (id, delivery_id, attempt_number, attempt_time, status_code, latency,
+                      error, response_body, result)
+VALUES (:id, :delivery_id, :attempt_number, :attempt_time, :status_code, :latency,
+        :error, :response_body, :result);
+
+-- name: finish_attempt
+UPDATE deliveries
+SET state = :state, attempt_count = :attempt_count, next_attempt_time = :next_attempt_time,
+    lease_id = '', last_error = :last_error, last_status_code = :last_status_code,
+    update_time = :now
+WHERE id = :id AND lease_id = :lease_id;
+
+-- name: mark_subscription_healthy
+UPDATE subscriptions SET failing_since = NULL WHERE id = :id AND failing_since IS NOT NULL;
+
+-- name: mark_subscription_failing
+UPDATE subscriptions SET failing_since = :since WHERE id = :id AND failing_since IS NULL;
+
+-- name: disable_subscription
+UPDATE subscriptions
+SET state = 'DISABLED', disabled_reason = :reason, update_time = :now
+WHERE id = :id AND state IN ('ACTIVE', 'PAUSED');
+
+-- name: get_delivery
+SELECT * FROM deliveries WHERE id = :id;
+
+-- name: list_deliveries
+SELECT * FROM deliveries
+WHERE id > :after
+  AND (:subscription_id = '' OR subscription_id = :subscription_id)
+  AND (:event_id = '' OR event_id = :event_id)
+  AND (:state = '' OR state = :state)
+ORDER BY id LIMIT :limit;
+
+-- name: retry_delivery
+UPDATE deliveries
+SET state = 'PENDING', next_attempt_time = :now, lease_id = '', update_time = :now
+WHERE id = :id
+RETURNING *;
+
+-- name: list_attempts
+SELECT * FROM attempts WHERE delivery_id = :delivery_id AND id > :after ORDER BY id LIMIT :limit;

@@ -1,0 +1,1 @@
+"""Stores: one contract (`contract.Store`), one implementation per database."""

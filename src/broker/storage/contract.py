@@ -1,0 +1,97 @@
+"""The store contract every database implements; one contract test runs against each.
+
+Every method is one transaction. Ids come from the caller's `make_id` so that the
+store never decides anything but how to keep data.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Protocol
+
+from broker.domain import (
+    Attempt,
+    Delivery,
+    DeliveryState,
+    Event,
+    Lease,
+    NewEvent,
+    Outcome,
+    PublishResult,
+    Subscription,
+    SubscriptionState,
+)
+from broker.retry_policy import Decision
+
+MakeId = Callable[[str], str]
+Decide = Callable[[Outcome, Delivery, Subscription], Decision]
+
+
+class StoreError(Exception):
+    """The database failed; the message names the operation, never the data."""
+
+
+class Store(Protocol):
+    async def close(self) -> None: ...
+
+    async def publish(
+        self, events: Sequence[NewEvent], now: float, make_id: MakeId
+    ) -> list[PublishResult]:
+        """Store the events and a PENDING delivery per matching subscription, atomically.
+
+        An event whose idempotency key is already stored (or repeated earlier in the
+        batch) is not stored again: its result is the original with duplicate=True.
+        """
+
+    async def get_event(self, event_id: str) -> Event | None: ...
+
+    async def list_events(self, after: str, limit: int, type_pattern: str) -> list[Event]: ...
+
+    async def create_subscription(self, subscription: Subscription) -> None: ...
+
+    async def get_subscription(self, subscription_id: str) -> Subscription | None: ...
+
+    async def list_subscriptions(
+        self, after: str, limit: int, state: SubscriptionState | None
+    ) -> list[Subscription]: ...
+
+    async def update_subscription(self, subscription: Subscription) -> bool:
+        """Replace the stored subscription's mutable fields; False when it does not exist."""
+
+    async def delete_subscription(self, subscription_id: str, now: float) -> bool:
+        """Delete it and fail its pending deliveries; False when it does not exist."""
+
+    async def get_delivery(self, delivery_id: str) -> Delivery | None: ...
+
+    async def list_deliveries(
+        self,
+        after: str,
+        limit: int,
+        subscription_id: str,
+        event_id: str,
+        state: DeliveryState | None,
+    ) -> list[Delivery]: ...
+
+    async def list_attempts(self, delivery_id: str, after: str, limit: int) -> list[Attempt]: ...
+
+    async def retry_delivery(self, delivery_id: str, now: float) -> Delivery | None:
+        """Make the delivery PENDING and due now; None when it does not exist."""
+
+    async def lease(
+        self, now: float, limit: int, lease_expire_time: float, lease_id: str
+    ) -> list[Lease]:
+        """Lease up to `limit` due deliveries of ACTIVE subscriptions until `lease_expire_time`.
+
+        A lease that is never reported simply falls due again when it expires.
+        """
+
+    async def next_due_time(self) -> float | None:
+        """When the earliest pending delivery of an ACTIVE subscription falls due."""
+
+    async def record_outcomes(
+        self, outcomes: Sequence[Outcome], decide: Decide, now: float, make_id: MakeId
+    ) -> list[tuple[Outcome, Delivery, Decision]]:
+        """Record each attempt and apply `decide`'s verdict, atomically.
+
+        Outcomes whose lease is no longer current are ignored. Returns what was applied.
+        """

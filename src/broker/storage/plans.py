@@ -1,0 +1,173 @@
+"""What a publish or an outcome report writes, worked out in plain Python.
+
+Each store reads what a plan needs, calls the plan, and writes its rows in the same
+transaction; the rules live here once for every database.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from broker.domain import (
+    Attempt,
+    AttemptResult,
+    Delivery,
+    DeliveryState,
+    Event,
+    NewEvent,
+    Outcome,
+    PublishResult,
+    Subscription,
+)
+from broker.patterns import candidate_patterns
+from broker.retry_policy import Decision, Verdict
+from broker.storage.contract import Decide, MakeId
+from broker.storage.rows import attempt_params, event_params
+
+
+@dataclass
+class PublishPlan:
+    results: list[PublishResult] = field(default_factory=list)
+    event_rows: list[dict[str, Any]] = field(default_factory=list)
+    delivery_rows: list[dict[str, Any]] = field(default_factory=list)
+
+
+def patterns_for(events: Sequence[NewEvent]) -> list[str]:
+    """Every pattern that could match any of the events."""
+    return sorted({p for event in events for p in candidate_patterns(event.type)})
+
+
+def plan_publish(
+    events: Sequence[NewEvent],
+    stored_by_key: Mapping[str, Event],
+    subscribers_by_pattern: Mapping[str, Sequence[str]],
+    now: float,
+    make_id: MakeId,
+) -> PublishPlan:
+    plan = PublishPlan()
+    seen: dict[str, Event] = dict(stored_by_key)
+    for new in events:
+        original = seen.get(new.idempotency_key) if new.idempotency_key else None
+        if original is not None:
+            plan.results.append(PublishResult(original, duplicate=True))
+            continue
+        event = Event(
+            id=make_id("evt"),
+            type=new.type,
+            data=new.data,
+            content_type=new.content_type,
+            attributes=new.attributes,
+            idempotency_key=new.idempotency_key,
+            create_time=now,
+        )
+        if new.idempotency_key:
+            seen[new.idempotency_key] = event
+        plan.results.append(PublishResult(event, duplicate=False))
+        plan.event_rows.append(event_params(event))
+        subscriber_ids = {
+            sub_id
+            for pattern in candidate_patterns(event.type)
+            for sub_id in subscribers_by_pattern.get(pattern, ())
+        }
+        for sub_id in sorted(subscriber_ids):
+            plan.delivery_rows.append(
+                {
+                    "id": make_id("dlv"),
+                    "event_id": event.id,
+                    "subscription_id": sub_id,
+                    "event_type": event.type,
+                    "now": now,
+                }
+            )
+    return plan
+
+
+@dataclass
+class OutcomePlan:
+    applied: list[tuple[Outcome, Delivery, Decision]] = field(default_factory=list)
+    attempt_rows: list[dict[str, Any]] = field(default_factory=list)
+    delivery_updates: list[dict[str, Any]] = field(default_factory=list)
+    healthy: list[dict[str, Any]] = field(default_factory=list)
+    failing: list[dict[str, Any]] = field(default_factory=list)
+    disabled: list[dict[str, Any]] = field(default_factory=list)
+
+
+_STATE_FOR = {
+    Verdict.DELIVERED: DeliveryState.DELIVERED,
+    Verdict.RETRY: DeliveryState.PENDING,
+    Verdict.EXHAUSTED: DeliveryState.EXHAUSTED,
+    Verdict.GONE: DeliveryState.FAILED,
+}
+
+
+def _error_text(outcome: Outcome) -> str:
+    if outcome.error:
+        return outcome.error
+    if outcome.result is AttemptResult.SUCCEEDED:
+        return ""
+    return f"HTTP {outcome.status_code}"
+
+
+def plan_outcomes(
+    outcomes: Sequence[Outcome],
+    deliveries: Mapping[str, Delivery],
+    subscriptions: Mapping[str, Subscription],
+    decide: Decide,
+    now: float,
+    make_id: MakeId,
+) -> OutcomePlan:
+    plan = OutcomePlan()
+    for outcome in outcomes:
+        delivery = deliveries.get(outcome.delivery_id)
+        if (
+            delivery is None
+            or delivery.state is not DeliveryState.PENDING
+            or not outcome.lease_id
+            or delivery.lease_id != outcome.lease_id
+        ):
+            continue  # a late report of a lease that expired and was handed to someone else
+        subscription = subscriptions.get(delivery.subscription_id)
+        if subscription is None:
+            continue
+        decision = decide(outcome, delivery, subscription)
+        number = delivery.attempt_count + 1
+        error = _error_text(outcome)
+        plan.applied.append((outcome, delivery, decision))
+        plan.attempt_rows.append(
+            attempt_params(
+                Attempt(
+                    id=make_id("att"),
+                    delivery_id=delivery.id,
+                    attempt_number=number,
+                    attempt_time=outcome.attempt_time,
+                    status_code=outcome.status_code,
+                    latency=outcome.latency,
+                    error=error,
+                    response_body=outcome.response_body,
+                    result=outcome.result,
+                )
+            )
+        )
+        plan.delivery_updates.append(
+            {
+                "id": delivery.id,
+                "lease_id": outcome.lease_id,
+                "state": _STATE_FOR[decision.verdict].value,
+                "attempt_count": number,
+                "next_attempt_time": decision.next_attempt_time or now,
+                "last_error": error,
+                "last_status_code": outcome.status_code,
+                "now": now,
+            }
+        )
+        if decision.verdict is Verdict.DELIVERED:
+            plan.healthy.append({"id": subscription.id})
+        else:
+            plan.failing.append({"id": subscription.id, "since": outcome.attempt_time})
+        if decision.disable_reason:
+            plan.disabled.append(
+                {"id": subscription.id, "reason": decision.disable_reason, "now": now}
+            )
+    return plan

@@ -1,0 +1,138 @@
+"""Row ⇄ domain translation shared by the SQL stores (rows arrive as name → value maps)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from broker.domain import (
+    Attempt,
+    AttemptResult,
+    Delivery,
+    DeliveryState,
+    Event,
+    PayloadMode,
+    Subscription,
+    SubscriptionState,
+    VerificationMode,
+)
+
+Row = Mapping[str, Any]
+
+
+def dumps(value: object) -> str:
+    return json.dumps(value, separators=(",", ":"), sort_keys=True)
+
+
+def event_from(row: Row) -> Event:
+    return Event(
+        id=row["id"],
+        type=row["type"],
+        data=bytes(row["data"]),
+        content_type=row["content_type"],
+        attributes=json.loads(row["attributes"]),
+        idempotency_key=row["idempotency_key"] or "",
+        create_time=row["create_time"],
+    )
+
+
+def event_params(event: Event) -> dict[str, Any]:
+    return {
+        "id": event.id,
+        "type": event.type,
+        "data": event.data,
+        "content_type": event.content_type,
+        "attributes": dumps(event.attributes),
+        "idempotency_key": event.idempotency_key or None,
+        "create_time": event.create_time,
+    }
+
+
+def subscription_from(row: Row) -> Subscription:
+    return Subscription(
+        id=row["id"],
+        url=row["url"],
+        event_types=json.loads(row["event_types"]),
+        secret=row["secret"],
+        headers=json.loads(row["headers"]),
+        properties=json.loads(row["properties"]),
+        client_state=row["client_state"],
+        payload_mode=PayloadMode(row["payload_mode"]),
+        verification=VerificationMode(row["verification"]),
+        expire_time=row["expire_time"],
+        state=SubscriptionState(row["state"]),
+        description=row["description"],
+        create_time=row["create_time"],
+        update_time=row["update_time"],
+        retry_schedule=json.loads(row["retry_schedule"]),
+        disabled_reason=row["disabled_reason"],
+        failing_since=row["failing_since"],
+    )
+
+
+def subscription_params(sub: Subscription) -> dict[str, Any]:
+    return {
+        "id": sub.id,
+        "url": sub.url,
+        "event_types": dumps(sub.event_types),
+        "secret": sub.secret,
+        "headers": dumps(sub.headers),
+        "properties": dumps(sub.properties),
+        "client_state": sub.client_state,
+        "payload_mode": sub.payload_mode.value,
+        "verification": sub.verification.value,
+        "expire_time": sub.expire_time,
+        "state": sub.state.value,
+        "description": sub.description,
+        "create_time": sub.create_time,
+        "update_time": sub.update_time,
+        "retry_schedule": dumps(sub.retry_schedule),
+        "disabled_reason": sub.disabled_reason,
+        "failing_since": sub.failing_since,
+    }
+
+
+def delivery_from(row: Row) -> Delivery:
+    return Delivery(
+        id=row["id"],
+        event_id=row["event_id"],
+        subscription_id=row["subscription_id"],
+        event_type=row["event_type"],
+        state=DeliveryState(row["state"]),
+        attempt_count=row["attempt_count"],
+        next_attempt_time=row["next_attempt_time"],
+        last_error=row["last_error"],
+        last_status_code=row["last_status_code"],
+        create_time=row["create_time"],
+        update_time=row["update_time"],
+        lease_id=row["lease_id"],
+    )
+
+
+def attempt_from(row: Row) -> Attempt:
+    return Attempt(
+        id=row["id"],
+        delivery_id=row["delivery_id"],
+        attempt_number=row["attempt_number"],
+        attempt_time=row["attempt_time"],
+        status_code=row["status_code"],
+        latency=row["latency"],
+        error=row["error"],
+        response_body=row["response_body"],
+        result=AttemptResult(row["result"]),
+    )
+
+
+def attempt_params(attempt: Attempt) -> dict[str, Any]:
+    return {
+        "id": attempt.id,
+        "delivery_id": attempt.delivery_id,
+        "attempt_number": attempt.attempt_number,
+        "attempt_time": attempt.attempt_time,
+        "status_code": attempt.status_code,
+        "latency": attempt.latency,
+        "error": attempt.error,
+        "response_body": attempt.response_body,
+        "result": attempt.result.value,
+    }

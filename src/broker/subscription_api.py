@@ -1,0 +1,62 @@
+"""`hookwire.v1.SubscriptionService`. Secrets leave only through Create."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import grpc
+
+from broker import proto_convert as pc
+from broker.errors import InvalidArgument
+from broker.subscriptions import SubscriptionManager
+from hookwire.v1 import subscriptions_pb2 as pb
+from hookwire.v1 import subscriptions_pb2_grpc as rpc
+
+Context = grpc.aio.ServicerContext[Any, Any]
+
+
+class SubscriptionApi(rpc.SubscriptionServiceServicer):
+    def __init__(self, manager: SubscriptionManager) -> None:
+        self._manager = manager
+
+    async def CreateSubscription(
+        self, request: pb.CreateSubscriptionRequest, context: Context
+    ) -> pb.CreateSubscriptionResponse:
+        if not request.HasField("subscription"):
+            raise InvalidArgument("subscription", "is required")
+        created = await self._manager.create(pc.subscription_from_pb(request.subscription))
+        return pb.CreateSubscriptionResponse(
+            subscription=pc.subscription_pb(created, with_secret=True)
+        )
+
+    async def GetSubscription(
+        self, request: pb.GetSubscriptionRequest, context: Context
+    ) -> pb.GetSubscriptionResponse:
+        sub = await self._manager.get(request.id)
+        return pb.GetSubscriptionResponse(subscription=pc.subscription_pb(sub))
+
+    async def ListSubscriptions(
+        self, request: pb.ListSubscriptionsRequest, context: Context
+    ) -> pb.ListSubscriptionsResponse:
+        subs, token = await self._manager.list(
+            request.page_size, request.page_token, pc.subscription_state(request.state)
+        )
+        return pb.ListSubscriptionsResponse(
+            subscriptions=[pc.subscription_pb(s) for s in subs], next_page_token=token
+        )
+
+    async def UpdateSubscription(
+        self, request: pb.UpdateSubscriptionRequest, context: Context
+    ) -> pb.UpdateSubscriptionResponse:
+        if not request.subscription.id:
+            raise InvalidArgument("subscription.id", "must name the subscription to update")
+        updated = await self._manager.update(
+            pc.subscription_from_pb(request.subscription), list(request.update_mask.paths)
+        )
+        return pb.UpdateSubscriptionResponse(subscription=pc.subscription_pb(updated))
+
+    async def DeleteSubscription(
+        self, request: pb.DeleteSubscriptionRequest, context: Context
+    ) -> pb.DeleteSubscriptionResponse:
+        await self._manager.delete(request.id)
+        return pb.DeleteSubscriptionResponse()

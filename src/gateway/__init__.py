@@ -1,0 +1,1 @@
+"""Hookwire webhook gateway."""

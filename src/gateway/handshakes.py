@@ -1,0 +1,110 @@
+"""Subscription verification handshakes, performed for the broker.
+
+ECHO_TOKEN (SharePoint/Graph), WEBSUB_CHALLENGE (WebSub intent verification) and
+CLOUDEVENTS_OPTIONS (CloudEvents webhook abuse protection). Each answers whether the
+endpoint agreed and, if not, what it answered, in words an operator can act on.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from urllib.parse import urlencode, urlsplit, urlunsplit
+
+import httpx
+
+from gateway.sender import describe_failure
+from hookwire.v1 import deliveries_pb2 as dpb
+from hookwire.v1 import subscriptions_pb2 as spb
+
+MAX_ANSWER_BYTES = 1024
+
+
+@dataclass(frozen=True, slots=True)
+class HandshakeResult:
+    verified: bool
+    detail: str
+    allowed_rate: int = 0
+
+
+def with_query(url: str, params: dict[str, str]) -> str:
+    """`url` with `params` appended to whatever query it already has."""
+    parts = urlsplit(url)
+    extra = urlencode(params)
+    query = f"{parts.query}&{extra}" if parts.query else extra
+    return urlunsplit((parts.scheme, parts.netloc, parts.path, query, ""))
+
+
+def _quote(text: bytes) -> str:
+    shown = text[:80].decode("utf-8", "replace")
+    return repr(shown) + ("..." if len(text) > 80 else "")
+
+
+class Handshaker:
+    def __init__(self, client: httpx.AsyncClient) -> None:
+        self._client = client
+
+    async def perform(self, task: dpb.VerificationTask) -> HandshakeResult:
+        timeout = task.timeout.seconds + task.timeout.nanos / 1e9 or 5.0
+        try:
+            async with asyncio.timeout(timeout):
+                return await self._perform(task)
+        except Exception as exc:
+            _, error = describe_failure(exc)
+            if isinstance(exc, TimeoutError):
+                error = f"no answer within {timeout:g}s"
+            return HandshakeResult(False, error)
+
+    async def _perform(self, task: dpb.VerificationTask) -> HandshakeResult:
+        if task.mode == spb.VERIFICATION_MODE_WEBSUB_CHALLENGE:
+            return await self._websub(task)
+        if task.mode == spb.VERIFICATION_MODE_CLOUDEVENTS_OPTIONS:
+            return await self._cloudevents(task)
+        return await self._echo_token(task)
+
+    async def _read(self, method: str, url: str, **kwargs: object) -> tuple[httpx.Response, bytes]:
+        async with self._client.stream(method, url, **kwargs) as response:  # type: ignore[arg-type]
+            body = bytearray()
+            async for chunk in response.aiter_raw():
+                body += chunk
+                if len(body) > MAX_ANSWER_BYTES:
+                    break
+            return response, bytes(body)
+
+    async def _echo_token(self, task: dpb.VerificationTask) -> HandshakeResult:
+        url = with_query(task.url, {"validationToken": task.token})
+        response, body = await self._read(
+            "POST", url, headers={"content-type": "text/plain; charset=utf-8"}, content=b""
+        )
+        if response.status_code != 200:
+            return HandshakeResult(False, f"endpoint answered HTTP {response.status_code}, not 200")
+        if body.strip() != task.token.encode():
+            return HandshakeResult(False, f"endpoint answered {_quote(body)}, not the token")
+        return HandshakeResult(True, "token echoed")
+
+    async def _websub(self, task: dpb.VerificationTask) -> HandshakeResult:
+        params = {
+            "hub.mode": "subscribe",
+            "hub.topic": task.topic,
+            "hub.challenge": task.token,
+            "hub.lease_seconds": str(task.lease.seconds),
+        }
+        response, body = await self._read("GET", with_query(task.url, params))
+        if not 200 <= response.status_code < 300:
+            return HandshakeResult(False, f"endpoint answered HTTP {response.status_code}")
+        if body.strip() != task.token.encode():
+            return HandshakeResult(False, f"endpoint answered {_quote(body)}, not the challenge")
+        return HandshakeResult(True, "challenge echoed")
+
+    async def _cloudevents(self, task: dpb.VerificationTask) -> HandshakeResult:
+        response, _ = await self._read(
+            "OPTIONS", task.url, headers={"WebHook-Request-Origin": task.origin}
+        )
+        if not 200 <= response.status_code < 300:
+            return HandshakeResult(False, f"endpoint answered HTTP {response.status_code}")
+        allowed = response.headers.get("webhook-allowed-origin", "")
+        if allowed.strip() not in (task.origin, "*"):
+            shown = repr(allowed) if allowed else "no WebHook-Allowed-Origin"
+            return HandshakeResult(False, f"endpoint allowed {shown}, not {task.origin!r}")
+        rate = response.headers.get("webhook-allowed-rate", "").strip()
+        return HandshakeResult(True, "origin allowed", int(rate) if rate.isdigit() else 0)

@@ -1,0 +1,93 @@
+"""Runs one gateway process: the lease stream to the broker and the HTTP listener."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import signal
+import socket
+from dataclasses import dataclass
+
+import grpc
+from aiohttp import web
+
+from gateway.address_guard import AddressPolicy
+from gateway.handshakes import Handshaker
+from gateway.http_app import build_app
+from gateway.sender import WebhookSender, make_client
+from gateway.worker import GatewayWorker
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class GatewayConfig:
+    broker_address: str = "127.0.0.1:50051"
+    http_address: str = "127.0.0.1:8080"
+    allowed_cidrs: str = ""
+    concurrency: int = 256
+    gateway_id: str = ""
+
+    @classmethod
+    def from_env(cls, **overrides: object) -> GatewayConfig:
+        env = os.environ
+        values: dict[str, object] = {
+            "broker_address": env.get("HOOKWIRE_GRPC_ADDRESS", cls.broker_address),
+            "http_address": env.get("HOOKWIRE_HTTP_ADDRESS", cls.http_address),
+            "allowed_cidrs": env.get("HOOKWIRE_ALLOWED_CIDRS", ""),
+            "concurrency": int(env.get("HOOKWIRE_GATEWAY_CONCURRENCY", cls.concurrency)),
+        }
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        return cls(**values)  # type: ignore[arg-type]
+
+
+def _split_address(address: str) -> tuple[str, int]:
+    host, _, port = address.rpartition(":")
+    return host.strip("[]") or "127.0.0.1", int(port)
+
+
+async def serve_gateway(config: GatewayConfig, stop: asyncio.Event) -> None:
+    policy = AddressPolicy.from_env_value(config.allowed_cidrs)
+    gateway_id = config.gateway_id or f"{socket.gethostname()}:{os.getpid()}"
+    client = make_client(policy, max_connections=max(config.concurrency, 16))
+    runner = web.AppRunner(build_app(), access_log=None)
+    await runner.setup()
+    host, port = _split_address(config.http_address)
+    await web.TCPSite(runner, host, port, reuse_port=True).start()
+    async with grpc.aio.insecure_channel(config.broker_address) as channel:
+        worker = GatewayWorker(
+            channel, WebhookSender(client), Handshaker(client), gateway_id, config.concurrency
+        )
+        running = asyncio.create_task(worker.run())
+        await stop.wait()
+        log.info("gateway %s draining", gateway_id)
+        await worker.drain()
+        try:
+            await asyncio.wait_for(running, 10)
+        except TimeoutError:
+            running.cancel()
+    await runner.cleanup()
+    await client.aclose()
+
+
+def run(config: GatewayConfig) -> None:
+    """Process entry: serve until SIGTERM or SIGINT, then drain."""
+
+    async def main() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, stop.set)
+        await serve_gateway(config, stop)
+
+    _run_fast(main())
+
+
+def _run_fast(coroutine: object) -> None:
+    try:
+        import uvloop
+    except ImportError:  # pragma: no cover - uvloop is a dependency where supported
+        asyncio.run(coroutine)  # type: ignore[arg-type]
+    else:
+        uvloop.run(coroutine)  # type: ignore[arg-type]

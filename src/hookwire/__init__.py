@@ -1,0 +1,1 @@
+"""Hookwire: the `hookwire` command and the generated `hookwire.v1` contract."""
