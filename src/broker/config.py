@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
@@ -25,11 +26,15 @@ class BrokerConfig:
     retry: RetryPolicy = field(default_factory=RetryPolicy)
 
     @classmethod
-    def from_env(cls, env: dict[str, str] | None = None, **overrides: object) -> BrokerConfig:
+    def from_env(
+        cls, env: Mapping[str, str] | None = None, overrides: Mapping[str, object] | None = None
+    ) -> BrokerConfig:
+        """Settings from `env` (default: the process environment); non-None overrides win."""
         env = dict(os.environ) if env is None else env
         schedule = env.get("HOOKWIRE_RETRY_SCHEDULE", "")
-        lease = float(env.get("HOOKWIRE_LEASE_SECONDS", DispatchSettings.lease_seconds))
-        timeout = float(env.get("HOOKWIRE_REQUEST_TIMEOUT", DispatchSettings.request_timeout))
+        defaults = DispatchSettings()
+        lease = float(env.get("HOOKWIRE_LEASE_SECONDS", defaults.lease_seconds))
+        timeout = float(env.get("HOOKWIRE_REQUEST_TIMEOUT", defaults.request_timeout))
         values: dict[str, object] = {
             "database_url": env.get("HOOKWIRE_DATABASE_URL", DEFAULT_DATABASE_URL),
             "grpc_address": env.get("HOOKWIRE_GRPC_ADDRESS", DEFAULT_GRPC_ADDRESS),
@@ -39,7 +44,7 @@ class BrokerConfig:
             "dispatch": DispatchSettings(lease_seconds=lease, request_timeout=timeout),
             "retry": RetryPolicy(schedule=parse_schedule(schedule)) if schedule else RetryPolicy(),
         }
-        values.update({k: v for k, v in overrides.items() if v is not None})
+        values.update({k: v for k, v in (overrides or {}).items() if v is not None})
         return cls(**values)  # type: ignore[arg-type]
 
 

@@ -102,13 +102,13 @@ def subscription_from_pb(msg: spb.Subscription) -> Subscription:
     )
 
 
-def subscription_state(value: int) -> SubscriptionState | None:
+def subscription_state(value: spb.SubscriptionState.ValueType) -> SubscriptionState | None:
     if not value:
         return None
     return SubscriptionState(_enum_name(spb.SubscriptionState.Name(value), "SUBSCRIPTION_STATE_"))
 
 
-def delivery_state(value: int) -> DeliveryState | None:
+def delivery_state(value: dpb.DeliveryState.ValueType) -> DeliveryState | None:
     if not value:
         return None
     return DeliveryState(_enum_name(dpb.DeliveryState.Name(value), "DELIVERY_STATE_"))

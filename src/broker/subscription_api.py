@@ -38,7 +38,7 @@ class SubscriptionApi(rpc.SubscriptionServiceServicer):
     async def ListSubscriptions(
         self, request: pb.ListSubscriptionsRequest, context: Context
     ) -> pb.ListSubscriptionsResponse:
-        subs, token = await self._manager.list(
+        subs, token = await self._manager.list_page(
             request.page_size, request.page_token, pc.subscription_state(request.state)
         )
         return pb.ListSubscriptionsResponse(

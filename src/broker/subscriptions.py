@@ -119,7 +119,7 @@ class SubscriptionManager:
             raise NotFound("subscription", subscription_id)
         return sub
 
-    async def list(
+    async def list_page(
         self, page_size: int, page_token: str, state: SubscriptionState | None
     ) -> tuple[list[Subscription], str]:
         page = parse_page(page_size, page_token, "subscriptions", state)

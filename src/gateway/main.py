@@ -28,6 +28,7 @@ class GatewayConfig:
     allowed_cidrs: str = ""
     concurrency: int = 256
     gateway_id: str = ""
+    parent_pid: int = 0  # when set, drain and exit once that process is gone
 
     @classmethod
     def from_env(cls, **overrides: object) -> GatewayConfig:
@@ -60,7 +61,9 @@ async def serve_gateway(config: GatewayConfig, stop: asyncio.Event) -> None:
             channel, WebhookSender(client), Handshaker(client), gateway_id, config.concurrency
         )
         running = asyncio.create_task(worker.run())
+        orphaned = asyncio.create_task(_watch_parent(config.parent_pid, stop))
         await stop.wait()
+        orphaned.cancel()
         log.info("gateway %s draining", gateway_id)
         await worker.drain()
         try:
@@ -69,6 +72,16 @@ async def serve_gateway(config: GatewayConfig, stop: asyncio.Event) -> None:
             running.cancel()
     await runner.cleanup()
     await client.aclose()
+
+
+async def _watch_parent(parent_pid: int, stop: asyncio.Event) -> None:
+    """A gateway started by `hookwire serve` must not outlive it, even after SIGKILL."""
+    if not parent_pid:
+        return
+    while os.getppid() == parent_pid:
+        await asyncio.sleep(0.5)
+    log.warning("parent process %d is gone; stopping", parent_pid)
+    stop.set()
 
 
 def run(config: GatewayConfig) -> None:

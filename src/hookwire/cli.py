@@ -36,6 +36,7 @@ def build_parser() -> argparse.ArgumentParser:
     gateway = commands.add_parser("gateway", help="run one gateway process")
     gateway.add_argument("--gateway-id", default=None)
     gateway.add_argument("--concurrency", type=int, default=None)
+    gateway.add_argument("--parent-pid", type=int, default=None, help=argparse.SUPPRESS)
 
     publish = commands.add_parser("publish", help="publish an event")
     publish.add_argument("--type", required=True)
@@ -107,7 +108,7 @@ def _broker_config(args: argparse.Namespace) -> object:
         overrides["dispatch"] = DispatchSettings(
             lease_seconds=args.lease_seconds, request_timeout=base.dispatch.request_timeout
         )
-    return BrokerConfig.from_env(**overrides)
+    return BrokerConfig.from_env(overrides=overrides)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -129,7 +130,13 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "gateway":
         from gateway.main import GatewayConfig, run
 
-        run(GatewayConfig.from_env(gateway_id=args.gateway_id, concurrency=args.concurrency))
+        run(
+            GatewayConfig.from_env(
+                gateway_id=args.gateway_id,
+                concurrency=args.concurrency,
+                parent_pid=args.parent_pid,
+            )
+        )
         return 0
     from hookwire.client_commands import run_client_command
 

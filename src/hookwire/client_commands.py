@@ -48,7 +48,7 @@ def run_client_command(args: argparse.Namespace) -> int:
     try:
         _dispatch(args, events, subs, deliveries)
     except grpc.RpcError as exc:
-        print(f"hookwire: {exc.code().name}: {exc.details()}", file=sys.stderr)  # type: ignore[attr-defined]
+        print(f"hookwire: {exc.code().name}: {exc.details()}", file=sys.stderr)
         return 1
     finally:
         channel.close()
@@ -89,7 +89,7 @@ def _dispatch(
             page_size=args.page_size, page_token=args.page_token)))  # fmt: skip
     elif command == ("subscriptions", "update"):
         change = spb.Subscription(id=args.id)
-        paths = []
+        paths: list[str] = []
         if args.url:
             change.url, paths = args.url, [*paths, "url"]
         if args.event_type:
@@ -103,7 +103,7 @@ def _dispatch(
         subs.DeleteSubscription(spb.DeleteSubscriptionRequest(id=args.id))
         print(f"deleted {args.id}")
     elif command == ("deliveries", "list"):
-        state = dpb.DeliveryState.Value(f"DELIVERY_STATE_{args.state.upper()}") if args.state else 0
+        state = dpb.DeliveryState.Value(f"DELIVERY_STATE_{(args.state or 'unspecified').upper()}")
         _print(deliveries.ListDeliveries(dpb.ListDeliveriesRequest(
             page_size=args.page_size, page_token=args.page_token,
             subscription_id=args.subscription, event_id=args.event, state=state,

@@ -24,7 +24,15 @@ async def _spawn_gateway(
 ) -> asyncio.subprocess.Process:
     env = dict(os.environ, HOOKWIRE_GRPC_ADDRESS=broker_address, HOOKWIRE_HTTP_ADDRESS=http_address)
     return await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "hookwire.cli", "gateway", "--gateway-id", f"gateway-{index}", env=env
+        sys.executable,
+        "-m",
+        "hookwire.cli",
+        "gateway",
+        "--gateway-id",
+        f"gateway-{index}",
+        "--parent-pid",
+        str(os.getpid()),
+        env=env,
     )
 
 

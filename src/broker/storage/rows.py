@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
-from typing import Any
+from typing import Any, Protocol
 
 from broker.domain import (
     Attempt,
@@ -18,7 +17,12 @@ from broker.domain import (
     VerificationMode,
 )
 
-Row = Mapping[str, Any]
+
+
+class Row(Protocol):
+    """What a driver row offers: values by column name."""
+
+    def __getitem__(self, key: str, /) -> Any: ...
 
 
 def dumps(value: object) -> str:

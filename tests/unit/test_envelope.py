@@ -1,0 +1,75 @@
+import base64
+import json
+
+from gateway.envelope import body_for, headers_for
+from gateway.signing import verify
+from hookwire.v1 import deliveries_pb2 as dpb
+from hookwire.v1 import events_pb2 as epb
+from hookwire.v1 import subscriptions_pb2 as spb
+
+SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+
+
+def lease(
+    data: bytes = b'{"amount": 5}', content_type: str = "application/json", **sub: object
+) -> dpb.LeasedDelivery:
+    event = epb.Event(id="evt_1", type="invoice.paid", data=data, content_type=content_type)
+    event.create_time.FromSeconds(1_700_000_000)
+    return dpb.LeasedDelivery(
+        event=event,
+        subscription=spb.Subscription(id="sub_1", url="https://example.com/hook", **sub),  # type: ignore[arg-type]
+        signing_secrets=[SECRET],
+        lease_id="lse_1",
+    )
+
+
+def test_full_body_carries_event_json_as_sent() -> None:
+    body = body_for(lease(properties={"tenant": "acme"}, client_state="s3cr3t-state"))
+    envelope = json.loads(body)
+    assert envelope == {
+        "id": "evt_1",
+        "type": "invoice.paid",
+        "timestamp": "2023-11-14T22:13:20.000Z",
+        "subscription_id": "sub_1",
+        "client_state": "s3cr3t-state",
+        "tenant": "acme",
+        "data": {"amount": 5},
+    }
+    assert body.endswith(b'"data":{"amount": 5}}')
+
+
+def test_non_json_data_is_base64() -> None:
+    envelope = json.loads(
+        body_for(lease(data=b"\x00\x01binary", content_type="application/octet-stream"))
+    )
+    assert base64.b64decode(envelope["data"]) == b"\x00\x01binary"
+    assert envelope["content_type"] == "application/octet-stream"
+
+
+def test_thin_body_has_no_data() -> None:
+    envelope = json.loads(body_for(lease(payload_mode=spb.PAYLOAD_MODE_THIN)))
+    assert "data" not in envelope
+    assert envelope["id"] == "evt_1"
+
+
+def test_headers_are_signed_standard_webhooks() -> None:
+    delivery = lease(headers={"X-Tenant": "acme"})
+    body = body_for(delivery)
+    headers = headers_for(delivery, body, 1_700_000_000)
+    assert headers["webhook-id"] == "evt_1"
+    assert headers["webhook-timestamp"] == "1700000000"
+    assert headers["content-type"] == "application/json"
+    assert headers["user-agent"].startswith("hookwire/")
+    assert headers["X-Tenant"] == "acme"
+    assert verify([SECRET], headers, body, now=1_700_000_000) == "evt_1"
+
+
+def test_rotation_signs_with_every_secret() -> None:
+    delivery = lease()
+    other = "whsec_" + base64.b64encode(b"k" * 32).decode()
+    delivery.signing_secrets[:] = [other, SECRET]
+    body = body_for(delivery)
+    headers = headers_for(delivery, body, 1_700_000_000)
+    assert len(headers["webhook-signature"].split(" ")) == 2
+    assert verify([SECRET], headers, body, now=1_700_000_000) == "evt_1"
+    assert verify([other], headers, body, now=1_700_000_000) == "evt_1"
