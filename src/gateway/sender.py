@@ -16,7 +16,7 @@ import httpx
 from httpx_aiohttp import AiohttpTransport
 
 from gateway.address_guard import AddressPolicy, blocked_reason, guarded_connector
-from gateway.envelope import body_for, headers_for
+from gateway.envelope import USER_AGENT, body_for, headers_for
 from gateway.outcome import AttemptReport, report_for_response
 from hookwire.v1 import deliveries_pb2 as dpb
 
@@ -35,6 +35,7 @@ def make_client(policy: AddressPolicy, max_connections: int = 512) -> httpx.Asyn
         transport=AiohttpTransport(client=session),
         follow_redirects=False,
         trust_env=False,
+        headers={"user-agent": USER_AGENT},
         timeout=httpx.Timeout(15.0),
     )
 

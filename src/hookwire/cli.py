@@ -38,6 +38,12 @@ def build_parser() -> argparse.ArgumentParser:
     gateway.add_argument("--concurrency", type=int, default=None)
     gateway.add_argument("--parent-pid", type=int, default=None, help=argparse.SUPPRESS)
 
+    receiver = commands.add_parser("listen", help="run a local webhook receiver for trying")
+    receiver.add_argument("--host", default="127.0.0.1")
+    receiver.add_argument("--port", type=int, default=9000)
+    receiver.add_argument("--secret", default="", help="whsec_... to verify signatures")
+    receiver.add_argument("--status", type=int, default=200, help="status to answer webhooks")
+
     publish = commands.add_parser("publish", help="publish an event")
     publish.add_argument("--type", required=True)
     publish.add_argument("--data", default="", help="payload, or - for stdin")
@@ -117,6 +123,8 @@ def main(argv: list[str] | None = None) -> int:
         level=os.environ.get("HOOKWIRE_LOG_LEVEL", "INFO"),
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    # Request logs would carry subscriber URLs, which may embed credentials.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
     if args.command == "serve":
         from hookwire.serve import serve
 
@@ -137,6 +145,11 @@ def main(argv: list[str] | None = None) -> int:
                 parent_pid=args.parent_pid,
             )
         )
+        return 0
+    if args.command == "listen":
+        from hookwire.listen import listen
+
+        listen(args.host, args.port, args.secret, args.status)
         return 0
     from hookwire.client_commands import run_client_command
 

@@ -1,0 +1,115 @@
+"""Fixtures for integration tests: a real broker (SQLite file in tmp_path, gRPC on
+127.0.0.1:0), real gRPC clients, an in-process gateway and loopback HTTP receivers."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+import grpc
+import pytest
+from integration_helpers import Api, Handler, Receiver, eventually
+
+from broker.clock import ManualClock, SeededRandom
+from broker.config import BrokerConfig
+from broker.server import Broker
+from gateway.main import GatewayConfig, serve_gateway
+
+StartBroker = Callable[..., Awaitable[Broker]]
+StartGateway = Callable[..., Awaitable[None]]
+StartReceiver = Callable[[Handler], Awaitable[Receiver]]
+
+
+@pytest.fixture
+def clock() -> ManualClock:
+    return ManualClock()
+
+
+@pytest.fixture
+async def start_broker(tmp_path: Path, clock: ManualClock) -> AsyncIterator[StartBroker]:
+    """Start brokers on fresh SQLite files; `await start_broker(publish=PublishLimits(...))`."""
+    started: list[Broker] = []
+
+    async def start(**settings: Any) -> Broker:
+        db = tmp_path / f"hookwire-{len(started)}.db"
+        config = BrokerConfig(
+            database_url=f"sqlite:///{db}", grpc_address="127.0.0.1:0", **settings
+        )
+        broker = await Broker.start(config, clock=clock, rng=SeededRandom(len(started)))
+        started.append(broker)
+        return broker
+
+    yield start
+    for broker in reversed(started):
+        await broker.stop(grace=2.0)
+
+
+@pytest.fixture
+async def broker(start_broker: StartBroker) -> Broker:
+    return await start_broker()
+
+
+@contextlib.asynccontextmanager
+async def connect(broker: Broker) -> AsyncIterator[Api]:
+    async with grpc.aio.insecure_channel(f"127.0.0.1:{broker.port}") as channel:
+        yield Api(channel)
+
+
+@pytest.fixture
+async def api(broker: Broker) -> AsyncIterator[Api]:
+    async with connect(broker) as client:
+        yield client
+
+
+@pytest.fixture
+async def start_gateway(start_broker: StartBroker) -> AsyncIterator[StartGateway]:
+    """Run real gateways in-process against a broker; each waits until it is attached.
+
+    Depends on `start_broker` so that gateways stop before the brokers do.
+    """
+    running: list[tuple[asyncio.Event, asyncio.Task[None]]] = []
+
+    async def start(broker: Broker, allowed_cidrs: str = "127.0.0.0/8") -> None:
+        before = len(broker.hub.sessions)
+        stop = asyncio.Event()
+        config = GatewayConfig(
+            broker_address=f"127.0.0.1:{broker.port}",
+            http_address="127.0.0.1:0",
+            allowed_cidrs=allowed_cidrs,
+            gateway_id=f"test-gateway-{len(running)}",
+        )
+        task = asyncio.create_task(serve_gateway(config, stop))
+        running.append((stop, task))
+        await eventually(lambda: task.done() or len(broker.hub.sessions) > before)
+        if task.done():
+            task.result()  # surface the gateway's start-up error
+            raise AssertionError("the gateway stopped before attaching to the broker")
+
+    yield start
+    for stop, _ in running:
+        stop.set()
+    for _, task in running:
+        await asyncio.wait_for(task, 15)
+
+
+@pytest.fixture
+async def gateway(broker: Broker, start_gateway: StartGateway) -> None:
+    """One gateway for `broker`, allowed to reach loopback receivers."""
+    await start_gateway(broker)
+
+
+@pytest.fixture
+async def start_receiver() -> AsyncIterator[StartReceiver]:
+    receivers: list[Receiver] = []
+
+    async def start(handler: Handler) -> Receiver:
+        receiver = await Receiver(handler).start()
+        receivers.append(receiver)
+        return receiver
+
+    yield start
+    for receiver in receivers:
+        await receiver.stop()
