@@ -4,14 +4,12 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
-import grpc
 import pytest
-from integration_helpers import Api, Handler, Receiver, eventually
+from integration_helpers import Api, Handler, Receiver, connect, eventually
 
 from broker.clock import ManualClock, SeededRandom
 from broker.config import BrokerConfig
@@ -50,12 +48,6 @@ async def start_broker(tmp_path: Path, clock: ManualClock) -> AsyncIterator[Star
 @pytest.fixture
 async def broker(start_broker: StartBroker) -> Broker:
     return await start_broker()
-
-
-@contextlib.asynccontextmanager
-async def connect(broker: Broker) -> AsyncIterator[Api]:
-    async with grpc.aio.insecure_channel(f"127.0.0.1:{broker.port}") as channel:
-        yield Api(channel)
 
 
 @pytest.fixture

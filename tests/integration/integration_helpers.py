@@ -6,8 +6,9 @@ Everything here drives real parts: a real broker, real gRPC channels, real HTTP 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import inspect
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -15,6 +16,7 @@ import grpc
 import pytest
 from aiohttp import web
 
+from broker.server import Broker
 from hookwire.v1 import (
     deliveries_pb2,
     deliveries_pb2_grpc,
@@ -107,6 +109,13 @@ class Api:
             deliveries_pb2.ListDeliveryAttemptsRequest(delivery_id=delivery_id)
         )
         return list(page.attempts)
+
+
+@contextlib.asynccontextmanager
+async def connect(broker: Broker) -> AsyncIterator[Api]:
+    """A real gRPC channel to `broker`, with every stub."""
+    async with grpc.aio.insecure_channel(f"127.0.0.1:{broker.port}") as channel:
+        yield Api(channel)
 
 
 @dataclass(frozen=True)
