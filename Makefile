@@ -21,12 +21,15 @@ $(INSTALLED): pyproject.toml
 
 proto: $(GENERATED)
 
+# Generated into a scratch tree and swapped in, so a running process never sees half a package.
 $(GENERATED): $(PROTOS) $(INSTALLED)
-	rm -rf src/hookwire/v1
-	mkdir -p src/hookwire/v1
+	rm -rf build/proto && mkdir -p build/proto/hookwire/v1
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(PY) -m grpc_tools.protoc -Iprotos \
-		--python_out=src --grpc_python_out=src --mypy_out=src --mypy_grpc_out=src $(PROTOS)
-	touch src/hookwire/v1/__init__.py src/hookwire/v1/py.typed $@
+		--python_out=build/proto --grpc_python_out=build/proto \
+		--mypy_out=build/proto --mypy_grpc_out=build/proto $(PROTOS)
+	touch build/proto/hookwire/v1/__init__.py build/proto/hookwire/v1/py.typed
+	rm -rf src/hookwire/v1 && mv build/proto/hookwire/v1 src/hookwire/v1
+	touch $@
 
 run: install
 	$(BIN)/hookwire serve
@@ -50,5 +53,5 @@ bench-quick: install
 	$(PY) bench/run.py --quick
 
 clean:
-	rm -rf $(VENV) src/hookwire/v1 node_modules .mypy_cache .ruff_cache .pytest_cache *.db *.db-wal *.db-shm
+	rm -rf $(VENV) src/hookwire/v1 build node_modules .mypy_cache .ruff_cache .pytest_cache *.db *.db-wal *.db-shm
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +

@@ -31,7 +31,13 @@ def status_for(exc: Exception) -> tuple[grpc.StatusCode, str]:
 
 
 class ErrorTranslation(grpc.aio.ServerInterceptor):
-    """Wraps unary handlers so a raised error answers with its status and message."""
+    """Wraps unary handlers so a raised error answers with its status and message.
+
+    Wrapped handlers are built once per method and reused: this runs on every call.
+    """
+
+    def __init__(self) -> None:
+        self._wrapped: dict[str, grpc.RpcMethodHandler[Any, Any] | None] = {}
 
     async def intercept_service(
         self,
@@ -40,11 +46,21 @@ class ErrorTranslation(grpc.aio.ServerInterceptor):
         ],
         handler_call_details: grpc.HandlerCallDetails,
     ) -> grpc.RpcMethodHandler[Any, Any] | None:
+        method = handler_call_details.method
+        if method in self._wrapped:
+            return self._wrapped[method]
         handler = await continuation(handler_call_details)
         if handler is None or handler.unary_unary is None:
             return handler
+        self._wrapped[method] = wrapped = self._wrap(handler, method)
+        return wrapped
+
+    @staticmethod
+    def _wrap(
+        handler: grpc.RpcMethodHandler[Any, Any], method: str
+    ) -> grpc.RpcMethodHandler[Any, Any]:
         inner = handler.unary_unary
-        method = handler_call_details.method
+        assert inner is not None
 
         async def translated(request: Any, context: grpc.aio.ServicerContext[Any, Any]) -> Any:
             try:

@@ -31,8 +31,8 @@ async def start_broker(tmp_path: Path, clock: ManualClock) -> AsyncIterator[Star
     """Start brokers on fresh SQLite files; `await start_broker(publish=PublishLimits(...))`."""
     started: list[Broker] = []
 
-    async def start(**settings: Any) -> Broker:
-        db = tmp_path / f"hookwire-{len(started)}.db"
+    async def start(db_name: str = "", **settings: Any) -> Broker:
+        db = tmp_path / (db_name or f"hookwire-{len(started)}.db")
         config = BrokerConfig(
             database_url=f"sqlite:///{db}", grpc_address="127.0.0.1:0", **settings
         )
@@ -42,7 +42,8 @@ async def start_broker(tmp_path: Path, clock: ManualClock) -> AsyncIterator[Star
 
     yield start
     for broker in reversed(started):
-        await broker.stop(grace=2.0)
+        if broker.port:  # tests may stop a broker themselves (set port to 0 when they do)
+            await broker.stop(grace=2.0)
 
 
 @pytest.fixture
@@ -64,13 +65,16 @@ async def start_gateway(start_broker: StartBroker) -> AsyncIterator[StartGateway
     """
     running: list[tuple[asyncio.Event, asyncio.Task[None]]] = []
 
-    async def start(broker: Broker, allowed_cidrs: str = "127.0.0.0/8") -> None:
+    async def start(
+        broker: Broker, allowed_cidrs: str = "127.0.0.0/8", concurrency: int = 256
+    ) -> None:
         before = len(broker.hub.sessions)
         stop = asyncio.Event()
         config = GatewayConfig(
             broker_address=f"127.0.0.1:{broker.port}",
             http_address="127.0.0.1:0",
             allowed_cidrs=allowed_cidrs,
+            concurrency=concurrency,
             gateway_id=f"test-gateway-{len(running)}",
         )
         task = asyncio.create_task(serve_gateway(config, stop))

@@ -29,7 +29,7 @@ T = TypeVar("T")
 
 
 async def eventually(
-    predicate: Callable[[], Awaitable[T] | T], timeout: float = 10.0, interval: float = 0.02
+    predicate: Callable[[], Awaitable[T] | T], within: float = 10.0, interval: float = 0.02
 ) -> T:
     """Poll `predicate` until it returns something truthy (and return it), or fail.
 
@@ -37,7 +37,7 @@ async def eventually(
     time pass: time-based behaviour is driven with ManualClock.
     """
     loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
+    deadline = loop.time() + within
     last: Any = None
     while True:
         last = predicate()
@@ -46,7 +46,7 @@ async def eventually(
         if last:
             return last  # type: ignore[no-any-return]
         if loop.time() >= deadline:
-            raise AssertionError(f"condition not met within {timeout}s (last value: {last!r})")
+            raise AssertionError(f"condition not met within {within}s (last value: {last!r})")
         await asyncio.sleep(interval)
 
 

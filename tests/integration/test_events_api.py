@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import grpc
 import pytest
 from integration_helpers import Api, connect, expect_rpc_error
@@ -120,9 +122,7 @@ async def test_batch_results_are_in_request_order(api: Api) -> None:
         )
     )
     assert [r.event.type for r in response.results] == types
-    assert [r.event.data for r in response.results] == [
-        f'{{"i":{i}}}'.encode() for i in range(4)
-    ]
+    assert [r.event.data for r in response.results] == [f'{{"i":{i}}}'.encode() for i in range(4)]
     assert not any(r.duplicate for r in response.results)
     assert [e.id for e in await all_events(api)] == [r.event.id for r in response.results]
 
@@ -179,7 +179,9 @@ async def test_data_over_the_configured_limit_is_invalid(start_broker) -> None:
 
         stored = await api.events.PublishEvent(publish(data=at_limit))
         assert stored.event.data == at_limit
-        details = await expect_rpc_error(api.events.PublishEvent(publish(data=over)), INVALID, "data")
+        details = await expect_rpc_error(
+            api.events.PublishEvent(publish(data=over)), INVALID, "data"
+        )
         assert "1025" in details and "1024" in details
         assert [e.id for e in await all_events(api)] == [stored.event.id]
 
@@ -188,9 +190,7 @@ async def test_data_over_the_configured_limit_is_invalid(start_broker) -> None:
 
 
 async def test_list_events_pages_oldest_first_without_gaps(api: Api) -> None:
-    published = [
-        (await api.events.PublishEvent(publish(f"thing.n{i}"))).event.id for i in range(5)
-    ]
+    published = [(await api.events.PublishEvent(publish(f"thing.n{i}"))).event.id for i in range(5)]
     pages: list[list[str]] = []
     token = ""
     while True:
@@ -263,3 +263,60 @@ async def test_list_events_token_reused_with_other_filter_is_invalid(api: Api) -
         events_pb2.ListEventsRequest(page_size=1, page_token=page.next_page_token, type="invoice.*")
     )
     assert [e.type for e in same.events] == ["invoice.e1"]
+
+
+@pytest.mark.parametrize(
+    ("fields", "field"),
+    [
+        ({"attributes": {"": "empty key"}}, "attributes"),
+        ({"attributes": {f"k{i}": "v" for i in range(65)}}, "attributes"),
+        ({"idempotency_key": "k" * 256}, "idempotency_key"),
+    ],
+)
+async def test_bad_attributes_and_keys_are_invalid(
+    api: Api, fields: dict[str, object], field: str
+) -> None:
+    await expect_rpc_error(api.events.PublishEvent(publish(**fields)), INVALID, field)
+    assert await all_events(api) == []
+
+
+# -- group commit and durability -----------------------------------------------------------------
+
+
+async def test_concurrent_publishes_are_all_stored_and_share_idempotency(api: Api) -> None:
+    sub = await api.create_subscription(event_types=["burst.*"])
+    distinct = [publish(f"burst.n{i}", idempotency_key=f"key-{i}") for i in range(40)]
+    same = [publish("burst.same", idempotency_key="the-one") for _ in range(10)]
+
+    responses = await asyncio.gather(*(api.events.PublishEvent(r) for r in distinct + same))
+
+    distinct_ids = {r.event.id for r in responses[:40]}
+    assert len(distinct_ids) == 40 and not any(r.duplicate for r in responses[:40])
+    same_ids = {r.event.id for r in responses[40:]}
+    assert len(same_ids) == 1
+    assert sorted(r.duplicate for r in responses[40:]) == [False] + [True] * 9
+    stored = {e.id for e in await all_events(api)}
+    assert stored == distinct_ids | same_ids
+    deliveries = await api.deliveries_of(subscription_id=sub.id)
+    assert sorted(d.event_id for d in deliveries) == sorted(stored)
+
+
+async def test_accepted_events_and_deliveries_survive_a_restart(
+    start_broker, clock: ManualClock
+) -> None:
+    broker = await start_broker(db_name="durable.db")
+    async with connect(broker) as api:
+        sub = await api.create_subscription()
+        event = (await api.events.PublishEvent(publish(data=b'{"keep":true}'))).event
+    await broker.stop(grace=1.0)
+    broker.port = 0  # stopped here, not by the fixture
+    clock.advance(1)
+
+    reopened = await start_broker(db_name="durable.db")
+    async with connect(reopened) as api:
+        fetched = (await api.events.GetEvent(events_pb2.GetEventRequest(id=event.id))).event
+        assert fetched == event
+        [delivery] = await api.deliveries_of(subscription_id=sub.id)
+        assert delivery.event_id == event.id
+        again = await api.events.PublishEvent(publish(idempotency_key="after-restart"))
+        assert again.event.id > event.id
