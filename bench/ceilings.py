@@ -28,8 +28,8 @@ MESSAGE = b"x" * payload.SIZE
 
 
 async def serve_noop() -> None:
-    def handle(request: bytes, context: grpc.aio.ServicerContext[bytes, bytes]) -> bytes:
-        return b""
+    async def handle(request: bytes, context: grpc.aio.ServicerContext[bytes, bytes]) -> bytes:
+        return b""  # a coroutine: a plain function would run on a thread pool
 
     handler = grpc.method_handlers_generic_handler(
         "bench.Noop", {"Call": grpc.unary_unary_rpc_method_handler(handle)}

@@ -7,13 +7,17 @@ from collections.abc import Callable
 from broker.clock import Clock
 from broker.domain import Attempt, Delivery, DeliveryState, Event
 from broker.errors import InvalidArgument, NotFound
+from broker.ids import IdFactory
 from broker.pagination import cut_page, parse_page
 from broker.patterns import pattern_problem
 from broker.storage.contract import Store
 
 
 class Catalog:
-    def __init__(self, store: Store, clock: Clock, on_requeued: Callable[[], None]) -> None:
+    def __init__(
+        self, store: Store, clock: Clock, ids: IdFactory, on_requeued: Callable[[], None]
+    ) -> None:
+        self._ids = ids
         self._store = store
         self._clock = clock
         self._on_requeued = on_requeued
@@ -57,6 +61,21 @@ class Catalog:
             raise NotFound("delivery", delivery_id)
         rows = await self._store.list_attempts(delivery_id, page.after, page.size + 1)
         return cut_page(page, rows, lambda a: a.id)
+
+    async def replay(self, subscription_id: str, start: float, end: float | None) -> int:
+        """Queue the retained events of [start, end) that match the subscription."""
+        subscription = (
+            await self._store.get_subscription(subscription_id) if subscription_id else None
+        )
+        if subscription is None:
+            raise NotFound("subscription", subscription_id)
+        now = self._clock.now()
+        until = now if end is None else end
+        if until <= start:
+            raise InvalidArgument("end_time", "must be after start_time")
+        queued = await self._store.replay(subscription, start, until, now, self._ids.new)
+        self._on_requeued()
+        return queued
 
     async def retry_delivery(self, delivery_id: str) -> Delivery:
         delivery = (

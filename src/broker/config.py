@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 from broker.dispatcher import DispatchSettings
+from broker.lifecycle import LifecycleSettings
 from broker.publishing import PublishLimits
 from broker.retry_policy import RetryPolicy
 from broker.subscriptions import SubscriptionSettings
@@ -24,6 +25,7 @@ class BrokerConfig:
     subscriptions: SubscriptionSettings = field(default_factory=SubscriptionSettings)
     dispatch: DispatchSettings = field(default_factory=DispatchSettings)
     retry: RetryPolicy = field(default_factory=RetryPolicy)
+    lifecycle: LifecycleSettings = field(default_factory=LifecycleSettings)
 
     @classmethod
     def from_env(

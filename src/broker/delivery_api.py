@@ -11,7 +11,9 @@ import grpc
 
 from broker import proto_convert as pc
 from broker.catalog import Catalog
+from broker.clock import Clock
 from broker.dispatcher import Dispatcher
+from broker.errors import InvalidArgument
 from broker.gateway_hub import GatewayHub, GatewaySession
 from broker.verification import VerificationTask
 from hookwire.v1 import deliveries_pb2 as pb
@@ -22,8 +24,11 @@ log = logging.getLogger(__name__)
 
 
 class DeliveryApi(rpc.DeliveryServiceServicer):
-    def __init__(self, catalog: Catalog, hub: GatewayHub, dispatcher: Dispatcher) -> None:
+    def __init__(
+        self, catalog: Catalog, hub: GatewayHub, dispatcher: Dispatcher, clock: Clock
+    ) -> None:
         self._catalog = catalog
+        self._clock = clock
         self._hub = hub
         self._dispatcher = dispatcher
 
@@ -57,6 +62,17 @@ class DeliveryApi(rpc.DeliveryServiceServicer):
         delivery = await self._catalog.retry_delivery(request.id)
         return pb.RetryDeliveryResponse(delivery=pc.delivery_pb(delivery))
 
+    async def ReplayEvents(
+        self, request: pb.ReplayEventsRequest, context: Context
+    ) -> pb.ReplayEventsResponse:
+        if not request.HasField("start_time"):
+            raise InvalidArgument("start_time", "is required")
+        end = pc.seconds_of(request.end_time) if request.HasField("end_time") else None
+        queued = await self._catalog.replay(
+            request.subscription_id, pc.seconds_of(request.start_time), end
+        )
+        return pb.ReplayEventsResponse(queued=queued)
+
     async def LeaseDeliveries(
         self, request_iterator: AsyncIterable[pb.LeaseDeliveriesRequest], context: Context
     ) -> AsyncIterator[pb.LeaseDeliveriesResponse]:
@@ -71,8 +87,9 @@ class DeliveryApi(rpc.DeliveryServiceServicer):
                 if isinstance(item, VerificationTask):
                     yield pb.LeaseDeliveriesResponse(verifications=[pc.verification_task_pb(item)])
                 else:
+                    now = self._clock.now()
                     yield pb.LeaseDeliveriesResponse(
-                        deliveries=[pc.lease_pb(lease, timeout) for lease in item]
+                        deliveries=[pc.lease_pb(lease, timeout, now) for lease in item]
                     )
         finally:
             reader.cancel()

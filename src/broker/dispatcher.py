@@ -10,11 +10,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
+from broker import operational_events
 from broker.clock import Clock, RandomSource
-from broker.domain import Delivery, Outcome, Subscription
+from broker.domain import Delivery, NewEvent, Outcome, Subscription
+from broker.errors import BrokerError
 from broker.gateway_hub import GatewayHub
 from broker.ids import IdFactory
 from broker.retry_policy import Decision, RetryPolicy
@@ -40,6 +42,7 @@ class Dispatcher:
         clock: Clock,
         rng: RandomSource,
         ids: IdFactory,
+        emit: Callable[[Sequence[NewEvent]], Awaitable[object]],
         policy: RetryPolicy | None = None,
         settings: DispatchSettings | None = None,
     ) -> None:
@@ -49,6 +52,7 @@ class Dispatcher:
         self._clock = clock
         self._rng = rng
         self._ids = ids
+        self._emit = emit
         self.policy = policy or RetryPolicy()
         self.settings = settings or DispatchSettings()
         self._outcomes: asyncio.Queue[Sequence[Outcome] | None] = asyncio.Queue()
@@ -144,11 +148,21 @@ class Dispatcher:
                     done = True
                     break
                 batch.extend(more)
+            now = self._clock.now()
             try:
-                await self._store.record_outcomes(
-                    batch, self._decide, self._clock.now(), self._ids.new
-                )
+                result = await self._store.record_outcomes(batch, self._decide, now, self._ids.new)
             except StoreError as exc:
                 # The leases stay in place and fall due again: nothing is lost.
                 log.error("recording %d outcomes failed: %s", len(batch), exc)
-            self._wakeup.set()
+                continue
+            finally:
+                self._wakeup.set()
+            notices = operational_events.for_outcomes(result.applied, result.disabled, now)
+            if notices:
+                await self._publish_notices(notices)
+
+    async def _publish_notices(self, notices: Sequence[NewEvent]) -> None:
+        try:
+            await self._emit(notices)
+        except BrokerError as exc:
+            log.error("could not publish %d operational events: %s", len(notices), exc)

@@ -26,6 +26,11 @@ class VerificationMode(StrEnum):
     NONE = "NONE"
 
 
+class SigningAlgorithm(StrEnum):
+    HMAC_SHA256 = "HMAC_SHA256"
+    ED25519 = "ED25519"
+
+
 class DeliveryState(StrEnum):
     PENDING = "PENDING"
     DELIVERED = "DELIVERED"
@@ -94,6 +99,19 @@ class Subscription:
     retry_schedule: list[float] = field(default_factory=list)
     disabled_reason: str = ""
     failing_since: float | None = None
+    rate_limit: int = 0
+    signing_algorithm: SigningAlgorithm = SigningAlgorithm.HMAC_SHA256
+    public_key: str = ""
+    previous_secret: str = ""
+    previous_secret_expire_time: float = 0.0
+    expiring_notified: bool = False
+
+    def signing_secrets(self, now: float) -> list[str]:
+        """The secrets every webhook is signed with now: the new one, and the old one
+        while a rotation's overlap lasts."""
+        if self.previous_secret and self.previous_secret_expire_time > now:
+            return [self.secret, self.previous_secret]
+        return [self.secret]
 
 
 @dataclass(slots=True)

@@ -14,6 +14,7 @@ from broker.domain import (
     Lease,
     Outcome,
     PayloadMode,
+    SigningAlgorithm,
     Subscription,
     SubscriptionState,
     VerificationMode,
@@ -56,11 +57,14 @@ def event_pb(event: Event) -> epb.Event:
 
 
 def subscription_pb(sub: Subscription, *, with_secret: bool = False) -> spb.Subscription:
+    """The subscription as clients see it; the secret only when asked and only if shared
+    (an Ed25519 private key never leaves)."""
+    shared = sub.signing_algorithm is SigningAlgorithm.HMAC_SHA256
     return spb.Subscription(
         id=sub.id,
         url=sub.url,
         event_types=sub.event_types,
-        secret=sub.secret if with_secret else "",
+        secret=sub.secret if with_secret and shared else "",
         headers=sub.headers,
         properties=sub.properties,
         client_state=sub.client_state,
@@ -73,6 +77,11 @@ def subscription_pb(sub: Subscription, *, with_secret: bool = False) -> spb.Subs
         update_time=timestamp(sub.update_time),
         retry_schedule=[duration(s) for s in sub.retry_schedule],
         disabled_reason=sub.disabled_reason,
+        rate_limit=sub.rate_limit,
+        signing_algorithm=spb.SigningAlgorithm.Value(
+            f"SIGNING_ALGORITHM_{sub.signing_algorithm.value}"
+        ),
+        public_key=sub.public_key,
     )
 
 
@@ -83,6 +92,7 @@ def _enum_name(name: str, prefix: str) -> str:
 def subscription_from_pb(msg: spb.Subscription) -> Subscription:
     """A draft subscription from a request; output-only fields are left at defaults."""
     payload = msg.payload_mode or spb.PAYLOAD_MODE_FULL
+    algorithm = msg.signing_algorithm or spb.SIGNING_ALGORITHM_HMAC_SHA256
     verification = msg.verification or spb.VERIFICATION_MODE_ECHO_TOKEN
     return Subscription(
         id=msg.id,
@@ -99,6 +109,10 @@ def subscription_from_pb(msg: spb.Subscription) -> Subscription:
         expire_time=seconds_of(msg.expire_time) if msg.HasField("expire_time") else 0.0,
         description=msg.description,
         retry_schedule=[duration_seconds(d) for d in msg.retry_schedule],
+        rate_limit=msg.rate_limit,
+        signing_algorithm=SigningAlgorithm(
+            _enum_name(spb.SigningAlgorithm.Name(algorithm), "SIGNING_ALGORITHM_")
+        ),
     )
 
 
@@ -144,12 +158,12 @@ def attempt_pb(a: Attempt) -> dpb.DeliveryAttempt:
     )
 
 
-def lease_pb(lease: Lease, timeout: float) -> dpb.LeasedDelivery:
+def lease_pb(lease: Lease, timeout: float, now: float) -> dpb.LeasedDelivery:
     return dpb.LeasedDelivery(
         delivery=delivery_pb(lease.delivery),
         event=event_pb(lease.event),
         subscription=subscription_pb(lease.subscription),
-        signing_secrets=[lease.subscription.secret],
+        signing_secrets=lease.subscription.signing_secrets(now),
         lease_id=lease.lease_id,
         lease_expire_time=timestamp(lease.lease_expire_time),
         timeout=duration(timeout),

@@ -19,6 +19,7 @@ from broker.event_api import EventApi
 from broker.gateway_hub import GatewayHub
 from broker.grpc_errors import ErrorTranslation
 from broker.ids import IdFactory
+from broker.lifecycle import LifecycleSweeper
 from broker.publishing import Publisher
 from broker.storage.contract import Store
 from broker.storage.sqlite import SqliteStore
@@ -81,15 +82,19 @@ class Broker:
         ids = IdFactory(self.clock, self.rng)
         wakeup = asyncio.Event()
         self.hub = GatewayHub(on_credit=wakeup.set)
+        self.publisher = Publisher(self.store, self.clock, ids, wakeup.set, self.config.publish)
         self.dispatcher = Dispatcher(
-            self.store, self.hub, wakeup, self.clock, self.rng, ids,
+            self.store, self.hub, wakeup, self.clock, self.rng, ids, self.publisher.publish,
             self.config.retry, self.config.dispatch,
         )  # fmt: skip
-        self.publisher = Publisher(self.store, self.clock, ids, wakeup.set, self.config.publish)
-        catalog = Catalog(self.store, self.clock, wakeup.set)
-        manager = SubscriptionManager(
-            self.store, self.clock, self.rng, ids, self.hub, self.config.subscriptions
+        self.lifecycle = LifecycleSweeper(
+            self.store, self.clock, self.publisher.publish, self.config.lifecycle
         )
+        catalog = Catalog(self.store, self.clock, ids, wakeup.set)
+        manager = SubscriptionManager(
+            self.store, self.clock, self.rng, ids, self.hub, wakeup.set,
+            self.config.subscriptions,
+        )  # fmt: skip
         self._server = grpc.aio.server(
             interceptors=[ErrorTranslation()],
             options=[
@@ -105,7 +110,7 @@ class Broker:
             SubscriptionApi(manager), self._server
         )
         deliveries_pb2_grpc.add_DeliveryServiceServicer_to_server(
-            DeliveryApi(catalog, self.hub, self.dispatcher), self._server
+            DeliveryApi(catalog, self.hub, self.dispatcher, self.clock), self._server
         )
         health_pb2_grpc.add_HealthServicer_to_server(self._health, self._server)
         reflection.enable_server_reflection(
@@ -118,6 +123,8 @@ class Broker:
             raise OSError(f"cannot listen on {self.config.grpc_address}")
         self.publisher.start()
         self.dispatcher.start()
+        if self.config.lifecycle.interval > 0:
+            self.lifecycle.start()
         await self._server.start()
         for name in ("", *SERVICE_NAMES):
             await self._health.set(name, health_pb2.HealthCheckResponse.SERVING)
@@ -128,8 +135,9 @@ class Broker:
         await self._health.enter_graceful_shutdown()
         self.hub.close()
         await self._server.stop(grace)
-        await self.publisher.stop()
+        await self.lifecycle.stop()
         await self.dispatcher.stop()
+        await self.publisher.stop()
         await self.store.close()
 
     async def wait_for_termination(self) -> None:

@@ -60,3 +60,31 @@ class SubscriptionApi(rpc.SubscriptionServiceServicer):
     ) -> pb.DeleteSubscriptionResponse:
         await self._manager.delete(request.id)
         return pb.DeleteSubscriptionResponse()
+
+    async def RenewSubscription(
+        self, request: pb.RenewSubscriptionRequest, context: Context
+    ) -> pb.RenewSubscriptionResponse:
+        expire = pc.seconds_of(request.expire_time) if request.HasField("expire_time") else 0.0
+        sub = await self._manager.renew(request.id, expire)
+        return pb.RenewSubscriptionResponse(subscription=pc.subscription_pb(sub))
+
+    async def PauseSubscription(
+        self, request: pb.PauseSubscriptionRequest, context: Context
+    ) -> pb.PauseSubscriptionResponse:
+        sub = await self._manager.pause(request.id)
+        return pb.PauseSubscriptionResponse(subscription=pc.subscription_pb(sub))
+
+    async def ResumeSubscription(
+        self, request: pb.ResumeSubscriptionRequest, context: Context
+    ) -> pb.ResumeSubscriptionResponse:
+        sub = await self._manager.resume(request.id)
+        return pb.ResumeSubscriptionResponse(subscription=pc.subscription_pb(sub))
+
+    async def RotateSubscriptionSecret(
+        self, request: pb.RotateSubscriptionSecretRequest, context: Context
+    ) -> pb.RotateSubscriptionSecretResponse:
+        overlap = pc.duration_seconds(request.overlap) if request.HasField("overlap") else None
+        sub = await self._manager.rotate_secret(request.id, request.secret, overlap)
+        return pb.RotateSubscriptionSecretResponse(
+            subscription=pc.subscription_pb(sub, with_secret=True)
+        )

@@ -98,10 +98,6 @@ def check_secret(field: str, secret: str) -> str:
     return secret
 
 
-def new_secret(random_bytes: bytes) -> str:
-    return SECRET_PREFIX + base64.b64encode(random_bytes).decode("ascii")
-
-
 def check_schedule(field: str, schedule: Sequence[float]) -> list[float]:
     if len(schedule) > MAX_SCHEDULE_STEPS:
         raise InvalidArgument(field, f"at most {MAX_SCHEDULE_STEPS} steps")

@@ -4,22 +4,24 @@ update with a field mask, delete."""
 from __future__ import annotations
 
 import base64
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 
 from broker import subscription_rules as rules
 from broker.clock import Clock, RandomSource
-from broker.domain import Subscription, SubscriptionState, VerificationMode
+from broker.domain import SigningAlgorithm, Subscription, SubscriptionState, VerificationMode
 from broker.errors import FailedPrecondition, InvalidArgument, NotFound
 from broker.ids import IdFactory
 from broker.pagination import cut_page, parse_page
+from broker.signing_keys import new_ed25519_pair, new_hmac_secret
 from broker.storage.contract import Store
 from broker.verification import VerificationTask, Verifier
 
 UPDATABLE = (
     "url", "event_types", "headers", "properties", "client_state", "payload_mode",
-    "verification", "expire_time", "description", "retry_schedule",
+    "verification", "expire_time", "description", "retry_schedule", "rate_limit",
 )  # fmt: skip
+MAX_UPDATE_TRIES = 3
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,6 +29,7 @@ class SubscriptionSettings:
     max_lifetime: float = 180 * 86400.0
     verification_timeout: float = 5.0
     origin: str = "hookwire"
+    rotation_overlap: float = 86400.0
 
 
 class SubscriptionManager:
@@ -37,6 +40,7 @@ class SubscriptionManager:
         rng: RandomSource,
         ids: IdFactory,
         verifier: Verifier,
+        on_resumed: Callable[[], None],
         settings: SubscriptionSettings | None = None,
     ) -> None:
         self._store = store
@@ -44,6 +48,7 @@ class SubscriptionManager:
         self._rng = rng
         self._ids = ids
         self._verifier = verifier
+        self._on_resumed = on_resumed
         self.settings = settings or SubscriptionSettings()
 
     def _normalize(self, sub: Subscription, now: float, fields: Iterable[str]) -> None:
@@ -64,6 +69,9 @@ class SubscriptionManager:
                 rules.check_text(f + "description", sub.description, 1024)
             elif name == "retry_schedule":
                 sub.retry_schedule = rules.check_schedule(f + "retry_schedule", sub.retry_schedule)
+            elif name == "rate_limit":
+                if sub.rate_limit < 0:
+                    raise InvalidArgument(f + "rate_limit", "must not be negative")
             elif name == "expire_time":
                 sub.expire_time = self._lifetime(sub.expire_time, now)
 
@@ -98,17 +106,30 @@ class SubscriptionManager:
             raise FailedPrecondition(
                 f"endpoint verification ({sub.verification.value}) failed: {result.detail}"
             )
+        if result.allowed_rate:
+            sub.rate_limit = result.allowed_rate
+
+    def _install_keys(self, sub: Subscription) -> None:
+        """Give `sub` fresh signing material (or check the HMAC secret it brought)."""
+        if sub.signing_algorithm is SigningAlgorithm.ED25519:
+            if sub.secret:
+                raise InvalidArgument(
+                    "subscription.secret", "must be empty for ED25519: the broker makes the key"
+                )
+            sub.secret, sub.public_key = new_ed25519_pair(self._rng)
+        elif sub.secret:
+            rules.check_secret("subscription.secret", sub.secret)
+        else:
+            sub.secret = new_hmac_secret(self._rng)
 
     async def create(self, draft: Subscription) -> Subscription:
         now = self._clock.now()
         sub = replace(draft, id=self._ids.new("sub"), state=SubscriptionState.ACTIVE)
         sub.create_time = sub.update_time = now
-        sub.disabled_reason, sub.failing_since = "", None
+        sub.disabled_reason, sub.failing_since, sub.public_key = "", None, ""
+        sub.previous_secret, sub.previous_secret_expire_time = "", 0.0
         self._normalize(sub, now, UPDATABLE)
-        if sub.secret:
-            rules.check_secret("subscription.secret", sub.secret)
-        else:
-            sub.secret = rules.new_secret(self._rng.token_bytes(32))
+        self._install_keys(sub)
         await self._verify(sub)
         await self._store.create_subscription(sub)
         return sub
@@ -126,25 +147,87 @@ class SubscriptionManager:
         rows = await self._store.list_subscriptions(page.after, page.size + 1, state)
         return cut_page(page, rows, lambda s: s.id)
 
+    async def _change(
+        self, subscription_id: str, change: Callable[[Subscription, Subscription, float], None]
+    ) -> Subscription:
+        """Read, apply `change(current, updated, now)`, write if nobody wrote meanwhile."""
+        for _ in range(MAX_UPDATE_TRIES):
+            current = await self.get(subscription_id)
+            now = self._clock.now()
+            updated = replace(
+                current,
+                event_types=list(current.event_types),
+                update_time=max(now, current.update_time + 1e-6),
+            )
+            change(current, updated, now)
+            if updated.url != current.url or updated.verification != current.verification:
+                await self._verify(updated)
+            if await self._store.update_subscription(updated, current.update_time):
+                return updated
+        raise FailedPrecondition("the subscription kept changing concurrently; retry")
+
     async def update(self, change: Subscription, mask: list[str]) -> Subscription:
         paths = mask or list(UPDATABLE)
         for path in paths:
             if path not in UPDATABLE:
                 raise InvalidArgument("update_mask", f"{path!r} cannot be updated")
-        current = await self.get(change.id)
-        now = self._clock.now()
-        updated = replace(current, update_time=now)
-        for path in paths:
-            setattr(updated, path, getattr(change, path))
-        self._normalize(updated, now, paths)
-        url_changed = updated.url != current.url
-        mode_changed = updated.verification != current.verification
-        if url_changed or mode_changed:
-            await self._verify(updated)
-        if not await self._store.update_subscription(updated):
-            raise NotFound("subscription", change.id)
-        return updated
+
+        def apply(current: Subscription, updated: Subscription, now: float) -> None:
+            for path in paths:
+                setattr(updated, path, getattr(change, path))
+            self._normalize(updated, now, paths)
+            if "expire_time" in paths and updated.expire_time != current.expire_time:
+                updated.expiring_notified = False
+
+        return await self._change(change.id, apply)
 
     async def delete(self, subscription_id: str) -> None:
         if not await self._store.delete_subscription(subscription_id, self._clock.now()):
             raise NotFound("subscription", subscription_id)
+
+    async def renew(self, subscription_id: str, expire_time: float) -> Subscription:
+        def apply(current: Subscription, updated: Subscription, now: float) -> None:
+            updated.expire_time = self._lifetime(expire_time, now)
+            updated.expiring_notified = False
+            if current.state is SubscriptionState.EXPIRED:
+                updated.state = SubscriptionState.ACTIVE
+
+        renewed = await self._change(subscription_id, apply)
+        self._on_resumed()
+        return renewed
+
+    async def pause(self, subscription_id: str) -> Subscription:
+        def apply(current: Subscription, updated: Subscription, now: float) -> None:
+            if current.state not in (SubscriptionState.ACTIVE, SubscriptionState.PAUSED):
+                raise FailedPrecondition(f"cannot pause a {current.state.value} subscription")
+            updated.state = SubscriptionState.PAUSED
+
+        return await self._change(subscription_id, apply)
+
+    async def resume(self, subscription_id: str) -> Subscription:
+        def apply(current: Subscription, updated: Subscription, now: float) -> None:
+            if current.state is SubscriptionState.EXPIRED:
+                raise FailedPrecondition("the subscription has expired; renew it instead")
+            if current.expire_time <= now:
+                raise FailedPrecondition("the subscription's lifetime is over; renew it")
+            updated.state = SubscriptionState.ACTIVE
+            updated.disabled_reason, updated.failing_since = "", None
+
+        resumed = await self._change(subscription_id, apply)
+        self._on_resumed()
+        return resumed
+
+    async def rotate_secret(
+        self, subscription_id: str, secret: str, overlap: float | None
+    ) -> Subscription:
+        keep = self.settings.rotation_overlap if overlap is None else overlap
+        if keep < 0:
+            raise InvalidArgument("overlap", "must not be negative")
+
+        def apply(current: Subscription, updated: Subscription, now: float) -> None:
+            updated.secret = secret
+            self._install_keys(updated)
+            updated.previous_secret = current.secret if keep > 0 else ""
+            updated.previous_secret_expire_time = now + keep if keep > 0 else 0.0
+
+        return await self._change(subscription_id, apply)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import signal
@@ -78,8 +79,11 @@ async def _watch_parent(parent_pid: int, stop: asyncio.Event) -> None:
     """A gateway started by `hookwire serve` must not outlive it, even after SIGKILL."""
     if not parent_pid:
         return
-    while os.getppid() == parent_pid:
-        await asyncio.sleep(0.5)
+    while os.getppid() == parent_pid and not stop.is_set():
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), 0.5)
+    if stop.is_set():
+        return
     log.warning("parent process %d is gone; stopping", parent_pid)
     stop.set()
 

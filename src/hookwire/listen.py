@@ -48,6 +48,4 @@ def build_listener(secret: str, status: int = 200) -> web.Application:
 
 def listen(host: str, port: int, secret: str, status: int) -> None:
     print(f"listening on http://{host}:{port}/ (answering {status})", flush=True)
-    web.run_app(
-        build_listener(secret, status), host=host, port=port, print=None, access_log=None
-    )
+    web.run_app(build_listener(secret, status), host=host, port=port, print=None, access_log=None)

@@ -6,11 +6,16 @@ it lingers; held receiver requests are released first so gateways can drain quic
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+
+# The harness module sits beside this file; make it importable whatever the import mode.
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
 from e2e_harness import Hookwire, Receiver
 
 

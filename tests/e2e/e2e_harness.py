@@ -87,6 +87,13 @@ def free_port() -> int:
 # -- the webhook receiver ---------------------------------------------------------------------
 
 
+class _Server(ThreadingHTTPServer):
+    # A gateway opens many connections at once; the default backlog of 5 would drop SYNs
+    # and leave requests waiting seconds for a TCP retransmit.
+    request_queue_size = 256
+    daemon_threads = True
+
+
 @dataclass
 class Received:
     """One webhook request as the receiver saw it."""
@@ -121,7 +128,7 @@ class Receiver:
         self._scripts: dict[str, _PathScript] = {}
         self._lock = threading.Lock()
         self._release = threading.Event()
-        self._server: ThreadingHTTPServer | None = None
+        self._server: _Server | None = None
         self._thread: threading.Thread | None = None
 
     # configuration
@@ -158,8 +165,7 @@ class Receiver:
 
     def start(self) -> None:
         assert self._server is None, "receiver already running"
-        server = ThreadingHTTPServer(("127.0.0.1", self.port), _handler_for(self))
-        server.daemon_threads = True
+        server = _Server(("127.0.0.1", self.port), _handler_for(self))
         self._server = server
         self._thread = threading.Thread(
             target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
@@ -238,10 +244,8 @@ def _handler_for(receiver: Receiver) -> type[BaseHTTPRequestHandler]:
                 receiver._release.wait(60)
                 return
             status = receiver._status_for(parts.path)
-            try:
-                self._answer(status, b"ok" if status < 300 else b"nope")
-            finally:
-                record.status = status
+            record.status = status  # recorded before the gateway can see the answer
+            self._answer(status, b"ok" if status < 300 else b"nope")
 
     return Handler
 

@@ -125,11 +125,11 @@ async def test_outcomes_apply_once_and_stale_leases_are_ignored(store: Store, id
     stale = await store.record_outcomes(
         [outcome_for(old, AttemptResult.SUCCEEDED, 200)], decide, NOW, ids.new  # type: ignore[arg-type]
     )
-    assert stale == []
+    assert stale.applied == []
     applied = await store.record_outcomes(
         [outcome_for(new, AttemptResult.FAILED, 500)], decide, NOW, ids.new  # type: ignore[arg-type]
     )
-    assert len(applied) == 1
+    assert len(applied.applied) == 1
     delivery = await store.get_delivery(new.delivery.id)
     assert delivery is not None
     assert (delivery.state, delivery.attempt_count, delivery.last_status_code) == (
@@ -180,7 +180,8 @@ async def test_retry_revives_and_delete_cancels(store: Store, ids: IdFactory) ->
 async def test_update_rewrites_patterns(store: Store, ids: IdFactory) -> None:
     sub = await subscribe(store, ids, ["order.*"])
     sub.event_types = ["invoice.*"]
-    assert await store.update_subscription(sub)
+    assert await store.update_subscription(sub, sub.update_time)
+    assert not await store.update_subscription(sub, sub.update_time - 1)
     [result] = await store.publish([event("invoice.paid")], NOW, ids.new)
     assert len(await store.list_deliveries("", 10, sub.id, "", None)) == 1
     [other] = await store.publish([event("order.created")], NOW, ids.new)

@@ -1,7 +1,9 @@
 import pytest
 
 from broker import subscription_rules as rules
+from broker.clock import SeededRandom
 from broker.errors import InvalidArgument
+from broker.signing_keys import new_hmac_secret
 
 
 @pytest.mark.parametrize(
@@ -35,7 +37,7 @@ def test_header_value_injection_is_refused() -> None:
 
 
 def test_secret_format() -> None:
-    good = rules.new_secret(b"\x01" * 32)
+    good = new_hmac_secret(SeededRandom())
     assert rules.check_secret("s", good) == good
     for bad in ["nope", "whsec_", "whsec_!!!!", "whsec_" + "QUFB" * 2]:
         with pytest.raises(InvalidArgument):

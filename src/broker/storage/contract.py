@@ -7,6 +7,7 @@ store never decides anything but how to keep data.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Protocol
 
 from broker.domain import (
@@ -27,6 +28,14 @@ MakeId = Callable[[str], str]
 Decide = Callable[[Outcome, Delivery, Subscription], Decision]
 
 
+@dataclass(frozen=True, slots=True)
+class OutcomesApplied:
+    """What recording a batch of outcomes changed."""
+
+    applied: list[tuple[Outcome, Delivery, Decision]]
+    disabled: list[tuple[Subscription, str]]
+
+
 class StoreError(Exception):
     """The database failed; the message names the operation, never the data."""
 
@@ -35,12 +44,18 @@ class Store(Protocol):
     async def close(self) -> None: ...
 
     async def publish(
-        self, events: Sequence[NewEvent], now: float, make_id: MakeId
+        self,
+        events: Sequence[NewEvent],
+        now: float,
+        make_id: MakeId,
+        targets: Sequence[Sequence[str]] = (),
     ) -> list[PublishResult]:
         """Store the events and a PENDING delivery per matching subscription, atomically.
 
-        An event whose idempotency key is already stored (or repeated earlier in the
-        batch) is not stored again: its result is the original with duplicate=True.
+        `targets[i]`, when given, names subscriptions that get event i whatever their
+        patterns (lifecycle notices to the subscription they are about). An event whose
+        idempotency key is already stored (or repeated earlier in the batch) is not
+        stored again: its result is the original with duplicate=True.
         """
 
     async def get_event(self, event_id: str) -> Event | None: ...
@@ -55,8 +70,11 @@ class Store(Protocol):
         self, after: str, limit: int, state: SubscriptionState | None
     ) -> list[Subscription]: ...
 
-    async def update_subscription(self, subscription: Subscription) -> bool:
-        """Replace the stored subscription's mutable fields; False when it does not exist."""
+    async def update_subscription(
+        self, subscription: Subscription, expected_update_time: float
+    ) -> bool:
+        """Replace the stored subscription's fields if its update_time is still
+        `expected_update_time`; False when it does not exist or changed meanwhile."""
 
     async def delete_subscription(self, subscription_id: str, now: float) -> bool:
         """Delete it and fail its pending deliveries; False when it does not exist."""
@@ -90,8 +108,26 @@ class Store(Protocol):
 
     async def record_outcomes(
         self, outcomes: Sequence[Outcome], decide: Decide, now: float, make_id: MakeId
-    ) -> list[tuple[Outcome, Delivery, Decision]]:
+    ) -> OutcomesApplied:
         """Record each attempt and apply `decide`'s verdict, atomically.
 
-        Outcomes whose lease is no longer current are ignored. Returns what was applied.
+        Outcomes whose lease is no longer current are ignored.
         """
+
+    async def subscriptions_to_warn(self, before: float, limit: int) -> list[Subscription]:
+        """ACTIVE or PAUSED subscriptions lapsing by `before` not yet warned."""
+
+    async def mark_expiring_notified(self, subscription_ids: Sequence[str]) -> None: ...
+
+    async def expire_subscriptions(self, now: float, limit: int) -> list[Subscription]:
+        """Mark lapsed ACTIVE/PAUSED subscriptions EXPIRED; returns them."""
+
+    async def replay(
+        self, subscription: Subscription, start: float, end: float, now: float, make_id: MakeId
+    ) -> int:
+        """Queue a delivery to `subscription` for each stored event in [start, end) that
+        matches its patterns; returns how many."""
+
+    async def purge_events(self, before: float, limit: int) -> int:
+        """Delete up to `limit` events created before `before`, with their deliveries
+        and attempts; returns how many events."""

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from broker.domain import (
+    QUEUEING_STATES,
     Attempt,
     AttemptResult,
     Delivery,
@@ -21,7 +22,7 @@ from broker.domain import (
     PublishResult,
     Subscription,
 )
-from broker.patterns import candidate_patterns
+from broker.patterns import candidate_patterns, matches
 from broker.retry_policy import Decision, Verdict
 from broker.storage.contract import Decide, MakeId
 from broker.storage.rows import attempt_params, event_params
@@ -45,10 +46,11 @@ def plan_publish(
     subscribers_by_pattern: Mapping[str, Sequence[str]],
     now: float,
     make_id: MakeId,
+    targets: Sequence[Sequence[str]] = (),
 ) -> PublishPlan:
     plan = PublishPlan()
     seen: dict[str, Event] = dict(stored_by_key)
-    for new in events:
+    for index, new in enumerate(events):
         original = seen.get(new.idempotency_key) if new.idempotency_key else None
         if original is not None:
             plan.results.append(PublishResult(original, duplicate=True))
@@ -71,6 +73,8 @@ def plan_publish(
             for pattern in candidate_patterns(event.type)
             for sub_id in subscribers_by_pattern.get(pattern, ())
         }
+        if index < len(targets):
+            subscriber_ids.update(targets[index])
         for sub_id in sorted(subscriber_ids):
             plan.delivery_rows.append(
                 {
@@ -87,6 +91,7 @@ def plan_publish(
 @dataclass
 class OutcomePlan:
     applied: list[tuple[Outcome, Delivery, Decision]] = field(default_factory=list)
+    newly_disabled: dict[str, tuple[Subscription, str]] = field(default_factory=dict)
     attempt_rows: list[dict[str, Any]] = field(default_factory=list)
     delivery_updates: list[dict[str, Any]] = field(default_factory=list)
     healthy: list[dict[str, Any]] = field(default_factory=list)
@@ -166,8 +171,30 @@ def plan_outcomes(
             plan.healthy.append({"id": subscription.id})
         else:
             plan.failing.append({"id": subscription.id, "since": outcome.attempt_time})
-        if decision.disable_reason:
+        if (
+            decision.disable_reason
+            and subscription.state in QUEUEING_STATES
+            and subscription.id not in plan.newly_disabled
+        ):
             plan.disabled.append(
                 {"id": subscription.id, "reason": decision.disable_reason, "now": now}
             )
+            plan.newly_disabled[subscription.id] = (subscription, decision.disable_reason)
     return plan
+
+
+def replay_rows(
+    subscription: Subscription, events: Sequence[tuple[str, str]], now: float, make_id: MakeId
+) -> list[dict[str, Any]]:
+    """A new delivery row for each (event id, type) that the subscription's patterns match."""
+    return [
+        {
+            "id": make_id("dlv"),
+            "event_id": event_id,
+            "subscription_id": subscription.id,
+            "event_type": event_type,
+            "now": now,
+        }
+        for event_id, event_type in events
+        if any(matches(p, event_type) for p in subscription.event_types)
+    ]

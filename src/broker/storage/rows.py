@@ -12,11 +12,11 @@ from broker.domain import (
     DeliveryState,
     Event,
     PayloadMode,
+    SigningAlgorithm,
     Subscription,
     SubscriptionState,
     VerificationMode,
 )
-
 
 
 class Row(Protocol):
@@ -72,6 +72,12 @@ def subscription_from(row: Row) -> Subscription:
         retry_schedule=json.loads(row["retry_schedule"]),
         disabled_reason=row["disabled_reason"],
         failing_since=row["failing_since"],
+        rate_limit=row["rate_limit"],
+        signing_algorithm=SigningAlgorithm(row["signing_algorithm"]),
+        public_key=row["public_key"],
+        previous_secret=row["previous_secret"] or "",
+        previous_secret_expire_time=row["previous_secret_expire_time"] or 0.0,
+        expiring_notified=bool(row["expiring_notified"]),
     )
 
 
@@ -94,6 +100,12 @@ def subscription_params(sub: Subscription) -> dict[str, Any]:
         "retry_schedule": dumps(sub.retry_schedule),
         "disabled_reason": sub.disabled_reason,
         "failing_since": sub.failing_since,
+        "rate_limit": sub.rate_limit,
+        "signing_algorithm": sub.signing_algorithm.value,
+        "public_key": sub.public_key,
+        "previous_secret": sub.previous_secret or None,
+        "previous_secret_expire_time": sub.previous_secret_expire_time or None,
+        "expiring_notified": int(sub.expiring_notified),
     }
 
 

@@ -28,9 +28,8 @@ from broker.domain import (
     Subscription,
     SubscriptionState,
 )
-from broker.retry_policy import Decision
 from broker.storage import plans
-from broker.storage.contract import Decide, MakeId, StoreError
+from broker.storage.contract import Decide, MakeId, OutcomesApplied, StoreError
 from broker.storage.named_sql import load_migrations, load_queries
 from broker.storage.rows import (
     attempt_from,
@@ -129,7 +128,11 @@ class SqliteStore:
     # -- events ---------------------------------------------------------------
 
     async def publish(
-        self, events: Sequence[NewEvent], now: float, make_id: MakeId
+        self,
+        events: Sequence[NewEvent],
+        now: float,
+        make_id: MakeId,
+        targets: Sequence[Sequence[str]] = (),
     ) -> list[PublishResult]:
         keys = [e.idempotency_key for e in events if e.idempotency_key]
         async with self._transaction("publish") as conn:
@@ -145,7 +148,7 @@ class SqliteStore:
                 conn, "matching_subscriptions", {"patterns": json.dumps(patterns), "now": now}
             ):
                 by_pattern.setdefault(row[0], []).append(row[1])
-            plan = plans.plan_publish(events, stored, by_pattern, now, make_id)
+            plan = plans.plan_publish(events, stored, by_pattern, now, make_id, targets)
             if plan.event_rows:
                 await conn.executemany(_Q["insert_event"], plan.event_rows)
             if plan.delivery_rows:
@@ -187,11 +190,13 @@ class SqliteStore:
         params = {"after": after, "limit": limit, "state": state.value if state else ""}
         return [subscription_from(row) for row in await self._read("list_subscriptions", params)]
 
-    async def update_subscription(self, subscription: Subscription) -> bool:
+    async def update_subscription(
+        self, subscription: Subscription, expected_update_time: float
+    ) -> bool:
+        params = subscription_params(subscription)
+        params["expected_update_time"] = expected_update_time
         async with self._transaction("update subscription") as conn:
-            cursor = await conn.execute(
-                _Q["update_subscription"], subscription_params(subscription)
-            )
+            cursor = await conn.execute(_Q["update_subscription"], params)
             if cursor.rowcount == 0:
                 return False
             await self._write_patterns(conn, subscription)
@@ -279,7 +284,7 @@ class SqliteStore:
 
     async def record_outcomes(
         self, outcomes: Sequence[Outcome], decide: Decide, now: float, make_id: MakeId
-    ) -> list[tuple[Outcome, Delivery, Decision]]:
+    ) -> OutcomesApplied:
         async with self._transaction("record outcomes") as conn:
             deliveries = {
                 r["id"]: delivery_from(r)
@@ -305,7 +310,54 @@ class SqliteStore:
             ):
                 if rows:
                     await conn.executemany(_Q[query], rows)
-        return plan.applied
+        return OutcomesApplied(plan.applied, list(plan.newly_disabled.values()))
+
+    # -- lifecycle ----------------------------------------------------------------
+
+    async def subscriptions_to_warn(self, before: float, limit: int) -> list[Subscription]:
+        rows = await self._read("subscriptions_to_warn", {"before": before, "limit": limit})
+        return [subscription_from(row) for row in rows]
+
+    async def mark_expiring_notified(self, subscription_ids: Sequence[str]) -> None:
+        async with self._transaction("mark expiring") as conn:
+            await conn.executemany(
+                _Q["mark_expiring_notified"], [{"id": i} for i in subscription_ids]
+            )
+
+    async def expire_subscriptions(self, now: float, limit: int) -> list[Subscription]:
+        async with self._transaction("expire subscriptions") as conn:
+            rows = await self._fetch(conn, "expire_subscriptions", {"now": now, "limit": limit})
+        return [subscription_from(row) for row in rows]
+
+    async def replay(
+        self, subscription: Subscription, start: float, end: float, now: float, make_id: MakeId
+    ) -> int:
+        queued, after = 0, ""
+        while True:
+            async with self._transaction("replay") as conn:
+                params = {"start": start, "end": end, "after": after, "limit": 1000}
+                events = [(r[0], r[1]) for r in await self._fetch(conn, "events_in_window", params)]
+                rows = plans.replay_rows(subscription, events, now, make_id)
+                if rows:
+                    await conn.executemany(_Q["insert_delivery"], rows)
+            queued += len(rows)
+            if len(events) < 1000:
+                return queued
+            after = events[-1][0]
+
+    async def purge_events(self, before: float, limit: int) -> int:
+        async with self._transaction("purge events") as conn:
+            events = [
+                r[0]
+                for r in await self._fetch(conn, "purge_events", {"before": before, "limit": limit})
+            ]
+            if events:
+                deliveries = [
+                    r[0] for r in await self._fetch(conn, "purge_deliveries", _ids(events))
+                ]
+                if deliveries:
+                    await conn.execute(_Q["purge_attempts"], _ids(deliveries))
+        return len(events)
 
 
 def _pattern_filter(pattern: str) -> tuple[str, str]:

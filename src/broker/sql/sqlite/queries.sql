@@ -37,10 +37,12 @@ INSERT INTO subscriptions (id, url, event_types, secret, previous_secret,
                            previous_secret_expire_time, headers, properties, client_state,
                            payload_mode, verification, expire_time, state, description,
                            create_time, update_time, retry_schedule, disabled_reason,
-                           failing_since)
-VALUES (:id, :url, :event_types, :secret, NULL, NULL, :headers, :properties, :client_state,
-        :payload_mode, :verification, :expire_time, :state, :description,
-        :create_time, :update_time, :retry_schedule, :disabled_reason, :failing_since);
+                           failing_since, rate_limit, signing_algorithm, public_key,
+                           expiring_notified)
+VALUES (:id, :url, :event_types, :secret, :previous_secret, :previous_secret_expire_time,
+        :headers, :properties, :client_state, :payload_mode, :verification, :expire_time,
+        :state, :description, :create_time, :update_time, :retry_schedule, :disabled_reason,
+        :failing_since, :rate_limit, :signing_algorithm, :public_key, :expiring_notified);
 
 -- name: insert_pattern
 INSERT OR IGNORE INTO subscription_patterns (pattern, subscription_id) VALUES (:pattern, :subscription_id);
@@ -60,13 +62,18 @@ WHERE id > :after AND (:state = '' OR state = :state)
 ORDER BY id LIMIT :limit;
 
 -- name: update_subscription
+-- Optimistic: applies only if nobody changed the row since it was read (:expected_update_time).
 UPDATE subscriptions
-SET url = :url, event_types = :event_types, headers = :headers, properties = :properties,
+SET url = :url, event_types = :event_types, secret = :secret,
+    previous_secret = :previous_secret, previous_secret_expire_time = :previous_secret_expire_time,
+    headers = :headers, properties = :properties,
     client_state = :client_state, payload_mode = :payload_mode, verification = :verification,
     expire_time = :expire_time, state = :state, description = :description,
     update_time = :update_time, retry_schedule = :retry_schedule,
-    disabled_reason = :disabled_reason, failing_since = :failing_since
-WHERE id = :id;
+    disabled_reason = :disabled_reason, failing_since = :failing_since,
+    rate_limit = :rate_limit, signing_algorithm = :signing_algorithm, public_key = :public_key,
+    expiring_notified = :expiring_notified
+WHERE id = :id AND update_time = :expected_update_time;
 
 -- name: delete_subscription
 DELETE FROM subscriptions WHERE id = :id;
@@ -81,7 +88,8 @@ UPDATE deliveries
 SET next_attempt_time = :lease_expire_time, lease_id = :lease_id
 WHERE id IN (
     SELECT d.id FROM deliveries AS d JOIN subscriptions AS s ON s.id = d.subscription_id
-    WHERE d.state = 'PENDING' AND d.next_attempt_time <= :now AND s.state = 'ACTIVE'
+    WHERE d.state = 'PENDING' AND d.next_attempt_time <= :now
+      AND s.state = 'ACTIVE' AND s.expire_time > :now
     ORDER BY d.next_attempt_time LIMIT :limit
 )
 RETURNING *;
@@ -140,3 +148,37 @@ RETURNING *;
 
 -- name: list_attempts
 SELECT * FROM attempts WHERE delivery_id = :delivery_id AND id > :after ORDER BY id LIMIT :limit;
+
+-- name: subscriptions_to_warn
+SELECT * FROM subscriptions
+WHERE state IN ('ACTIVE', 'PAUSED') AND expire_time <= :before AND expiring_notified = 0
+ORDER BY expire_time LIMIT :limit;
+
+-- name: mark_expiring_notified
+UPDATE subscriptions SET expiring_notified = 1 WHERE id = :id;
+
+-- name: expire_subscriptions
+UPDATE subscriptions SET state = 'EXPIRED', update_time = :now
+WHERE id IN (
+    SELECT id FROM subscriptions
+    WHERE state IN ('ACTIVE', 'PAUSED') AND expire_time <= :now
+    ORDER BY expire_time LIMIT :limit
+)
+RETURNING *;
+
+-- name: events_in_window
+SELECT id, type FROM events
+WHERE create_time >= :start AND create_time < :end AND id > :after
+ORDER BY id LIMIT :limit;
+
+-- name: purge_events
+DELETE FROM events WHERE id IN (
+    SELECT id FROM events WHERE create_time < :before ORDER BY create_time LIMIT :limit
+)
+RETURNING id;
+
+-- name: purge_deliveries
+DELETE FROM deliveries WHERE event_id IN (SELECT value FROM json_each(:ids)) RETURNING id;
+
+-- name: purge_attempts
+DELETE FROM attempts WHERE delivery_id IN (SELECT value FROM json_each(:ids));

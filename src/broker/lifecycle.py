@@ -1,0 +1,79 @@
+"""Subscription lifetimes and event retention, swept periodically.
+
+Before a subscription lapses its subscriber gets `hookwire.subscription.expiring` (signed
+like any webhook, whatever its patterns); when it lapses it becomes EXPIRED and
+`hookwire.subscription.expired` goes out on the bus. Events older than the retention
+period are purged with their deliveries and attempts.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+
+from broker import operational_events
+from broker.clock import Clock
+from broker.domain import NewEvent
+from broker.storage.contract import Store, StoreError
+
+log = logging.getLogger(__name__)
+Emit = Callable[[Sequence[NewEvent], Sequence[Sequence[str]]], Awaitable[object]]
+BATCH = 500
+
+
+@dataclass(frozen=True, slots=True)
+class LifecycleSettings:
+    warn_before: float = 86400.0
+    retention: float = 30 * 86400.0
+    interval: float = 30.0
+
+
+class LifecycleSweeper:
+    def __init__(
+        self, store: Store, clock: Clock, emit: Emit, settings: LifecycleSettings | None = None
+    ) -> None:
+        self._store = store
+        self._clock = clock
+        self._emit = emit
+        self.settings = settings or LifecycleSettings()
+        self._task: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name="lifecycle")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+
+    async def _run(self) -> None:
+        while True:
+            try:
+                await self.sweep()
+            except StoreError as exc:
+                log.error("lifecycle sweep failed: %s", exc)
+            await asyncio.sleep(self.settings.interval)
+
+    async def sweep(self) -> None:
+        """One pass: warn, expire, purge. Safe to repeat; each step is idempotent."""
+        now = self._clock.now()
+        while warn := await self._store.subscriptions_to_warn(
+            now + self.settings.warn_before, BATCH
+        ):
+            await self._emit(
+                [operational_events.subscription_expiring(s) for s in warn],
+                [[s.id] for s in warn],
+            )
+            await self._store.mark_expiring_notified([s.id for s in warn])
+        while expired := await self._store.expire_subscriptions(now, BATCH):
+            await self._emit([operational_events.subscription_expired(s) for s in expired], [])
+        purged = 0
+        while count := await self._store.purge_events(now - self.settings.retention, BATCH):
+            purged += count
+        if purged:
+            log.info("purged %d events past retention", purged)
