@@ -22,6 +22,10 @@ class NotFound(BrokerError):
         super().__init__(f"{kind} {resource_id!r} not found")
 
 
+class Unauthenticated(BrokerError):
+    """The caller's credential does not grant this (no detail of why is given)."""
+
+
 class FailedPrecondition(BrokerError):
     """The request is well-formed but the system is not in a state to do it."""
 

@@ -55,7 +55,8 @@ class EventApi(rpc.EventServiceServicer):
         )
 
     async def GetEvent(self, request: pb.GetEventRequest, context: Context) -> pb.GetEventResponse:
-        return pb.GetEventResponse(event=pc.event_pb(await self._catalog.get_event(request.id)))
+        event = await self._catalog.get_event(request.id, request.access_token)
+        return pb.GetEventResponse(event=pc.event_pb(event))
 
     async def ListEvents(
         self, request: pb.ListEventsRequest, context: Context

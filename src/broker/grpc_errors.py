@@ -8,7 +8,14 @@ from typing import Any
 
 import grpc
 
-from broker.errors import BrokerError, FailedPrecondition, InvalidArgument, NotFound, Unavailable
+from broker.errors import (
+    BrokerError,
+    FailedPrecondition,
+    InvalidArgument,
+    NotFound,
+    Unauthenticated,
+    Unavailable,
+)
 from broker.storage.contract import StoreError
 
 log = logging.getLogger(__name__)
@@ -16,6 +23,7 @@ log = logging.getLogger(__name__)
 _CODES: tuple[tuple[type[Exception], grpc.StatusCode], ...] = (
     (InvalidArgument, grpc.StatusCode.INVALID_ARGUMENT),
     (NotFound, grpc.StatusCode.NOT_FOUND),
+    (Unauthenticated, grpc.StatusCode.UNAUTHENTICATED),
     (FailedPrecondition, grpc.StatusCode.FAILED_PRECONDITION),
     (Unavailable, grpc.StatusCode.UNAVAILABLE),
 )

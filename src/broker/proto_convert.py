@@ -5,6 +5,7 @@ from __future__ import annotations
 from google.protobuf.duration_pb2 import Duration
 from google.protobuf.timestamp_pb2 import Timestamp
 
+from broker import fetch_tokens
 from broker.domain import (
     Attempt,
     AttemptResult,
@@ -167,6 +168,9 @@ def lease_pb(lease: Lease, timeout: float, now: float) -> dpb.LeasedDelivery:
         lease_id=lease.lease_id,
         lease_expire_time=timestamp(lease.lease_expire_time),
         timeout=duration(timeout),
+        fetch_token=fetch_tokens.issue(lease.subscription, lease.event.id, now)
+        if lease.subscription.payload_mode is PayloadMode.THIN
+        else "",
     )
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import json
 from datetime import UTC, datetime
+from urllib.parse import quote
 
 from gateway.signing import sign
 from hookwire.v1 import deliveries_pb2 as dpb
@@ -27,8 +28,10 @@ def _rfc3339(seconds: int, nanos: int) -> str:
     return instant.isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
-def body_for(lease: dpb.LeasedDelivery) -> bytes:
-    """`{"id", "type", "timestamp", "data", ...properties}`; THIN leaves `data` out."""
+def body_for(lease: dpb.LeasedDelivery, fetch_base: str = "") -> bytes:
+    """`{"id", "type", "timestamp", "data", ...properties}`. THIN leaves `data` out and
+    says where to fetch it: `data_url` on this gateway, with a token only this
+    subscription holds."""
     event, sub = lease.event, lease.subscription
     head: dict[str, str] = {
         "id": event.id,
@@ -38,6 +41,10 @@ def body_for(lease: dpb.LeasedDelivery) -> bytes:
     }
     if sub.client_state:
         head["client_state"] = sub.client_state
+    if sub.payload_mode == spb.PAYLOAD_MODE_THIN:
+        head["data_url"] = (
+            f"{fetch_base.rstrip('/')}/events/{quote(event.id)}?access_token={lease.fetch_token}"
+        )
     for key, value in sub.properties.items():
         head.setdefault(key, value)
     encoded = json.dumps(head, separators=(",", ":"), ensure_ascii=False).encode()

@@ -1,15 +1,65 @@
-"""The gateway's HTTP listener (inbound webhooks and health)."""
+"""The gateway's HTTP listener: health, and THIN notifications' fetch-back.
+
+`GET /events/{id}` with the notification's token (`?access_token=` or
+`Authorization: Bearer`) returns the event's data as published. The broker checks the
+token; the gateway only relays, so it still holds no state.
+"""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+import grpc
 from aiohttp import web
+
+from hookwire.v1 import events_pb2 as epb
+
+if TYPE_CHECKING:
+    from hookwire.v1.events_pb2_grpc import EventServiceAsyncStub
+
+NO_STORE = {"Cache-Control": "no-store"}
+BROKER_TIMEOUT = 5.0
+EVENTS_KEY: web.AppKey[EventServiceAsyncStub] = web.AppKey("events")
 
 
 async def _health(request: web.Request) -> web.Response:
     return web.json_response({"status": "ok"})
 
 
-def build_app() -> web.Application:
+def _token(request: web.Request) -> str:
+    auth = request.headers.get("Authorization", "")
+    if auth.lower().startswith("bearer "):
+        return auth[7:].strip()
+    return request.query.get("access_token", "")
+
+
+async def _fetch_event(request: web.Request) -> web.Response:
+    token = _token(request)
+    if not token:
+        return web.Response(status=401, text="missing access token", headers=NO_STORE)
+    stub = request.app[EVENTS_KEY]
+    try:
+        answer = await stub.GetEvent(
+            epb.GetEventRequest(id=request.match_info["event_id"], access_token=token),
+            timeout=BROKER_TIMEOUT,
+        )
+    except grpc.aio.AioRpcError as exc:
+        if exc.code() == grpc.StatusCode.UNAUTHENTICATED:
+            return web.Response(status=401, text="access token refused", headers=NO_STORE)
+        if exc.code() in (grpc.StatusCode.NOT_FOUND, grpc.StatusCode.INVALID_ARGUMENT):
+            return web.Response(status=404, text="no such event", headers=NO_STORE)
+        return web.Response(status=503, text="broker unavailable", headers=NO_STORE)
+    event = answer.event
+    return web.Response(
+        body=event.data,
+        content_type=event.content_type.split(";")[0] or "application/json",
+        headers={**NO_STORE, "webhook-id": event.id},
+    )
+
+
+def build_app(events: EventServiceAsyncStub) -> web.Application:
     app = web.Application(client_max_size=1024 * 1024)
+    app[EVENTS_KEY] = events
     app.router.add_get("/healthz", _health)
+    app.router.add_get("/events/{event_id}", _fetch_event)
     return app

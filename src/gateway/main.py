@@ -18,6 +18,7 @@ from gateway.handshakes import Handshaker
 from gateway.http_app import build_app
 from gateway.sender import WebhookSender, make_client
 from gateway.worker import GatewayWorker
+from hookwire.v1 import events_pb2_grpc as erpc
 
 log = logging.getLogger(__name__)
 
@@ -29,6 +30,7 @@ class GatewayConfig:
     allowed_cidrs: str = ""
     concurrency: int = 256
     gateway_id: str = ""
+    public_url: str = ""  # how subscribers reach this gateway; default http://<http_address>
     parent_pid: int = 0  # when set, drain and exit once that process is gone
 
     @classmethod
@@ -39,6 +41,7 @@ class GatewayConfig:
             "http_address": env.get("HOOKWIRE_HTTP_ADDRESS", cls.http_address),
             "allowed_cidrs": env.get("HOOKWIRE_ALLOWED_CIDRS", ""),
             "concurrency": int(env.get("HOOKWIRE_GATEWAY_CONCURRENCY", cls.concurrency)),
+            "public_url": env.get("HOOKWIRE_PUBLIC_URL", ""),
         }
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)  # type: ignore[arg-type]
@@ -53,14 +56,14 @@ async def serve_gateway(config: GatewayConfig, stop: asyncio.Event) -> None:
     policy = AddressPolicy.from_env_value(config.allowed_cidrs)
     gateway_id = config.gateway_id or f"{socket.gethostname()}:{os.getpid()}"
     client = make_client(policy, max_connections=max(config.concurrency, 16))
-    runner = web.AppRunner(build_app(), access_log=None)
-    await runner.setup()
     host, port = _split_address(config.http_address)
-    await web.TCPSite(runner, host, port, reuse_port=True).start()
+    fetch_base = config.public_url or f"http://{config.http_address}"
     async with grpc.aio.insecure_channel(config.broker_address) as channel:
-        worker = GatewayWorker(
-            channel, WebhookSender(client), Handshaker(client), gateway_id, config.concurrency
-        )
+        runner = web.AppRunner(build_app(erpc.EventServiceStub(channel)), access_log=None)
+        await runner.setup()
+        await web.TCPSite(runner, host, port, reuse_port=True).start()
+        sender = WebhookSender(client, fetch_base)
+        worker = GatewayWorker(channel, sender, Handshaker(client), gateway_id, config.concurrency)
         running = asyncio.create_task(worker.run())
         orphaned = asyncio.create_task(_watch_parent(config.parent_pid, stop))
         await stop.wait()
@@ -71,7 +74,7 @@ async def serve_gateway(config: GatewayConfig, stop: asyncio.Event) -> None:
             await asyncio.wait_for(running, 10)
         except TimeoutError:
             running.cancel()
-    await runner.cleanup()
+        await runner.cleanup()
     await client.aclose()
 
 

@@ -62,15 +62,21 @@ def describe_failure(exc: BaseException) -> tuple[dpb.AttemptResult.ValueType, s
 
 
 class WebhookSender:
-    def __init__(self, client: httpx.AsyncClient, clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self,
+        client: httpx.AsyncClient,
+        fetch_base: str = "",
+        clock: Callable[[], float] = time.time,
+    ) -> None:
         self._client = client
+        self._fetch_base = fetch_base
         self._clock = clock
 
     async def send(self, lease: dpb.LeasedDelivery) -> tuple[float, float, AttemptReport]:
         """(attempt start, latency seconds, report) for one attempt."""
         started = self._clock()
         timestamp = int(started)
-        body = body_for(lease)
+        body = body_for(lease, self._fetch_base)
         headers = headers_for(lease, body, timestamp)
         timeout = lease.timeout.seconds + lease.timeout.nanos / 1e9 or 15.0
         tick = time.perf_counter()
