@@ -21,6 +21,7 @@ from broker.gateway_hub import GatewayHub
 from broker.ids import IdFactory
 from broker.retry_policy import Decision, RetryPolicy
 from broker.storage.contract import Store, StoreError
+from broker.throttle import SubscriptionThrottle
 
 log = logging.getLogger(__name__)
 
@@ -31,6 +32,7 @@ class DispatchSettings:
     request_timeout: float = 15.0
     batch_size: int = 256
     max_idle: float = 5.0
+    max_in_flight_per_subscription: int = 64
 
 
 class Dispatcher:
@@ -55,6 +57,7 @@ class Dispatcher:
         self._emit = emit
         self.policy = policy or RetryPolicy()
         self.settings = settings or DispatchSettings()
+        self._throttle = SubscriptionThrottle(self.settings.max_in_flight_per_subscription)
         self._outcomes: asyncio.Queue[Sequence[Outcome] | None] = asyncio.Queue()
         self._tasks: list[asyncio.Task[None]] = []
         self._stopping = False
@@ -75,6 +78,8 @@ class Dispatcher:
 
     def report(self, outcomes: Sequence[Outcome]) -> None:
         """Queue outcomes; they are applied in batches by one task."""
+        for outcome in outcomes:
+            self._throttle.finished(outcome.delivery_id)
         if outcomes:
             self._outcomes.put_nowait(outcomes)
 
@@ -101,23 +106,32 @@ class Dispatcher:
             want = min(session.credits, self.settings.batch_size)
             now = self._clock.now()
             leases = await self._store.lease(
-                now, want, now + self.settings.lease_seconds, self._ids.new("lse")
+                now,
+                want,
+                now + self.settings.lease_seconds,
+                self._ids.new("lse"),
+                self._throttle.blocked(now),
+                self._throttle.room,
             )
             if leases:
+                self._throttle.leased(leases, now)
                 session.credits -= len(leases)
                 session.outbox.put_nowait(leases)
-            saturated = saturated or len(leases) == want
+                saturated = True  # more may be due; the next round finds out
         return saturated
 
     async def _sleep_until_due(self) -> None:
         timeout = self.settings.max_idle
         if any(s.credits > 0 for s in self._hub.sessions):
+            now = self._clock.now()
             try:
-                due = await self._store.next_due_time()
+                due = await self._store.next_due_time(self._throttle.blocked(now))
             except StoreError:
                 due = None
-            if due is not None:
-                timeout = min(timeout, max(due - self._clock.now(), 0.0))
+            opening = self._throttle.next_opening()
+            for moment in (due, opening):
+                if moment is not None:
+                    timeout = min(timeout, max(moment - now, 0.0))
         if timeout <= 0:
             return
         with contextlib.suppress(TimeoutError):

@@ -96,15 +96,22 @@ class Store(Protocol):
         """Make the delivery PENDING and due now; None when it does not exist."""
 
     async def lease(
-        self, now: float, limit: int, lease_expire_time: float, lease_id: str
+        self,
+        now: float,
+        limit: int,
+        lease_expire_time: float,
+        lease_id: str,
+        blocked: Sequence[str] = (),
+        room: Callable[[str], int] | None = None,
     ) -> list[Lease]:
-        """Lease up to `limit` due deliveries of ACTIVE subscriptions until `lease_expire_time`.
+        """Lease up to `limit` due deliveries of ACTIVE subscriptions until `lease_expire_time`,
+        oldest due first, none of the `blocked` subscriptions and at most `room(id)` of each.
 
         A lease that is never reported simply falls due again when it expires.
         """
 
-    async def next_due_time(self) -> float | None:
-        """When the earliest pending delivery of an ACTIVE subscription falls due."""
+    async def next_due_time(self, blocked: Sequence[str] = ()) -> float | None:
+        """When the earliest pending delivery of an ACTIVE, unblocked subscription falls due."""
 
     async def record_outcomes(
         self, outcomes: Sequence[Outcome], decide: Decide, now: float, make_id: MakeId

@@ -6,7 +6,7 @@ transaction; the rules live here once for every database.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -198,3 +198,20 @@ def replay_rows(
         for event_id, event_type in events
         if any(matches(p, event_type) for p in subscription.event_types)
     ]
+
+
+def within_room(
+    candidates: Sequence[tuple[str, str]], room: Callable[[str], int] | None
+) -> list[str]:
+    """Delivery ids from (delivery id, subscription id) candidates, at most room(sub) each."""
+    if room is None:
+        return [delivery_id for delivery_id, _ in candidates]
+    left: dict[str, int] = {}
+    chosen = []
+    for delivery_id, sub_id in candidates:
+        if sub_id not in left:
+            left[sub_id] = room(sub_id)
+        if left[sub_id] > 0:
+            left[sub_id] -= 1
+            chosen.append(delivery_id)
+    return chosen

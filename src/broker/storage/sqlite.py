@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import json
 import sqlite3
-from collections.abc import AsyncIterator, Iterable, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -246,20 +246,25 @@ class SqliteStore:
         return delivery_from(rows[0]) if rows else None
 
     async def lease(
-        self, now: float, limit: int, lease_expire_time: float, lease_id: str
+        self,
+        now: float,
+        limit: int,
+        lease_expire_time: float,
+        lease_id: str,
+        blocked: Sequence[str] = (),
+        room: Callable[[str], int] | None = None,
     ) -> list[Lease]:
         async with self._transaction("lease") as conn:
-            params = {
-                "now": now,
-                "limit": limit,
-                "lease_expire_time": lease_expire_time,
-                "lease_id": lease_id,
-            }
-            deliveries = [
-                delivery_from(r) for r in await self._fetch(conn, "lease_due_deliveries", params)
-            ]
-            if not deliveries:
+            params = {"now": now, "limit": limit, "blocked": json.dumps(list(blocked))}
+            candidates = [(r[0], r[1]) for r in await self._fetch(conn, "due_deliveries", params)]
+            chosen = plans.within_room(candidates, room)
+            if not chosen:
                 return []
+            lease = {"lease_expire_time": lease_expire_time, "lease_id": lease_id}
+            deliveries = [
+                delivery_from(r)
+                for r in await self._fetch(conn, "lease_deliveries", {**lease, **_ids(chosen)})
+            ]
             events = {
                 r["id"]: event_from(r)
                 for r in await self._fetch(
@@ -278,8 +283,8 @@ class SqliteStore:
             for d in deliveries
         ]
 
-    async def next_due_time(self) -> float | None:
-        rows = await self._read("next_due_time", {})
+    async def next_due_time(self, blocked: Sequence[str] = ()) -> float | None:
+        rows = await self._read("next_due_time", {"blocked": json.dumps(list(blocked))})
         return rows[0][0] if rows and rows[0][0] is not None else None
 
     async def record_outcomes(

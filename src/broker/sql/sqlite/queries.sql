@@ -83,15 +83,18 @@ UPDATE deliveries
 SET state = 'FAILED', last_error = 'subscription deleted', lease_id = '', update_time = :now
 WHERE subscription_id = :id AND state = 'PENDING';
 
--- name: lease_due_deliveries
+-- name: due_deliveries
+SELECT d.id, d.subscription_id FROM deliveries AS d
+JOIN subscriptions AS s ON s.id = d.subscription_id
+WHERE d.state = 'PENDING' AND d.next_attempt_time <= :now
+  AND s.state = 'ACTIVE' AND s.expire_time > :now
+  AND d.subscription_id NOT IN (SELECT value FROM json_each(:blocked))
+ORDER BY d.next_attempt_time LIMIT :limit;
+
+-- name: lease_deliveries
 UPDATE deliveries
 SET next_attempt_time = :lease_expire_time, lease_id = :lease_id
-WHERE id IN (
-    SELECT d.id FROM deliveries AS d JOIN subscriptions AS s ON s.id = d.subscription_id
-    WHERE d.state = 'PENDING' AND d.next_attempt_time <= :now
-      AND s.state = 'ACTIVE' AND s.expire_time > :now
-    ORDER BY d.next_attempt_time LIMIT :limit
-)
+WHERE id IN (SELECT value FROM json_each(:ids))
 RETURNING *;
 
 -- name: events_by_ids
@@ -100,7 +103,8 @@ SELECT * FROM events WHERE id IN (SELECT value FROM json_each(:ids));
 -- name: next_due_time
 SELECT min(d.next_attempt_time) FROM deliveries AS d
 JOIN subscriptions AS s ON s.id = d.subscription_id
-WHERE d.state = 'PENDING' AND s.state = 'ACTIVE';
+WHERE d.state = 'PENDING' AND s.state = 'ACTIVE'
+  AND d.subscription_id NOT IN (SELECT value FROM json_each(:blocked));
 
 -- name: deliveries_by_ids
 SELECT * FROM deliveries WHERE id IN (SELECT value FROM json_each(:ids));
