@@ -74,11 +74,23 @@ class Broker:
         store: Store | None = None,
     ) -> Broker:
         broker = cls(config, clock or SystemClock(), rng or SystemRandom())
-        await broker._start(store)
+        broker.store = store or await open_store(config.database_url)
+        try:
+            await broker._start()
+        except BaseException:
+            # The store's threads would otherwise keep a failed process alive.
+            await broker._abandon()
+            raise
         return broker
 
-    async def _start(self, store: Store | None) -> None:
-        self.store = store or await open_store(self.config.database_url)
+    async def _abandon(self) -> None:
+        for part in ("publisher", "dispatcher", "lifecycle"):
+            component = getattr(self, part, None)
+            if component is not None:
+                await component.stop()
+        await self.store.close()
+
+    async def _start(self) -> None:
         ids = IdFactory(self.clock, self.rng)
         wakeup = asyncio.Event()
         self.hub = GatewayHub(on_credit=wakeup.set)
@@ -118,7 +130,10 @@ class Broker:
              reflection.SERVICE_NAME),
             self._server,
         )  # fmt: skip
-        self.port = self._server.add_insecure_port(self.config.grpc_address)
+        try:
+            self.port = self._server.add_insecure_port(self.config.grpc_address)
+        except RuntimeError:
+            self.port = 0
         if self.port == 0:
             raise OSError(f"cannot listen on {self.config.grpc_address}")
         self.publisher.start()

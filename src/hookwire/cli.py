@@ -125,15 +125,17 @@ def main(argv: list[str] | None = None) -> int:
     )
     # Request logs would carry subscriber URLs, which may embed credentials.
     logging.getLogger("httpx").setLevel(logging.WARNING)
-    if args.command == "serve":
+    if args.command in ("serve", "broker"):
+        from broker.storage.contract import StoreError
         from hookwire.serve import serve
 
-        asyncio.run(serve(_broker_config(args), args.http_address, args.gateways))  # type: ignore[arg-type]
-        return 0
-    if args.command == "broker":
-        from hookwire.serve import serve
-
-        asyncio.run(serve(_broker_config(args), "", 0))  # type: ignore[arg-type]
+        gateways = args.gateways if args.command == "serve" else 0
+        address = args.http_address if args.command == "serve" else ""
+        try:
+            asyncio.run(serve(_broker_config(args), address, gateways))  # type: ignore[arg-type]
+        except (OSError, StoreError, ValueError) as exc:
+            print(f"hookwire: {exc}", file=sys.stderr)
+            return 1
         return 0
     if args.command == "gateway":
         from gateway.main import GatewayConfig, run

@@ -37,15 +37,29 @@ def hookwire(
     """Factory: `hookwire(*serve_args, database=None, ready=True)` → a started Hookwire.
 
     `database` defaults to one file per test (so a restart can reuse it); `ready=True`
-    also waits for a probe webhook to go through a gateway to `receiver`.
+    also waits for a probe webhook to go through a gateway to `receiver`; `wait=False`
+    only spawns the process (for tests of start-up itself); `grpc_port` picks the port.
     """
     started: list[Hookwire] = []
 
-    def start(*args: str, database: Path | None = None, ready: bool = True) -> Hookwire:
+    def start(
+        *args: str,
+        database: Path | None = None,
+        ready: bool = True,
+        wait: bool = True,
+        grpc_port: int | None = None,
+    ) -> Hookwire:
         server = Hookwire(
-            tmp_path, database or tmp_path / "hw.db", list(args), f"serve-{len(started)}"
+            tmp_path,
+            database or tmp_path / "hw.db",
+            list(args),
+            f"serve-{len(started)}",
+            grpc_port=grpc_port,
         )
         started.append(server)
+        if not wait:
+            server.spawn()
+            return server
         server.start()
         if ready:
             server.wait_gateway_ready(receiver)

@@ -281,12 +281,19 @@ def group_alive(pgid: int) -> bool:
 class Hookwire:
     """One `hookwire serve` process group and gRPC clients for it."""
 
-    def __init__(self, workdir: Path, database: Path, args: list[str], name: str) -> None:
+    def __init__(
+        self,
+        workdir: Path,
+        database: Path,
+        args: list[str],
+        name: str,
+        grpc_port: int | None = None,
+    ) -> None:
         self.workdir = workdir
         self.database = database
         self.args = args
         self.name = name
-        self.grpc_port = free_port()
+        self.grpc_port = grpc_port or free_port()
         self.http_port = free_port()
         self.address = f"127.0.0.1:{self.grpc_port}"
         self.stderr_path = workdir / f"{name}.stderr.log"
@@ -310,19 +317,9 @@ class Hookwire:
         ]  # fmt: skip
 
     def start(self) -> None:
-        with self.stderr_path.open("w") as stderr:
-            self.proc = subprocess.Popen(
-                self.command(),
-                stdout=subprocess.PIPE,
-                stderr=stderr,
-                stdin=subprocess.DEVNULL,
-                text=True,
-                cwd=self.workdir,
-                env=_child_env(),
-                start_new_session=True,
-            )
-        self._reader = threading.Thread(target=self._read_stdout, daemon=True)
-        self._reader.start()
+        """Spawn, then wait for the `broker listening` line and health SERVING."""
+        self.spawn()
+        assert self.proc is not None
         deadline = time.monotonic() + STARTUP_TIMEOUT
         while not self._listening.wait(0.05):
             if self.proc.poll() is not None or time.monotonic() > deadline:
@@ -344,6 +341,22 @@ class Hookwire:
             return answer.status == health_pb2.HealthCheckResponse.SERVING
 
         eventually(serving, timeout=max(deadline - time.monotonic(), 1.0), what="health SERVING")
+
+    def spawn(self) -> None:
+        """Start `hookwire serve` in a new session (its own process group); do not wait."""
+        with self.stderr_path.open("w") as stderr:
+            self.proc = subprocess.Popen(
+                self.command(),
+                stdout=subprocess.PIPE,
+                stderr=stderr,
+                stdin=subprocess.DEVNULL,
+                text=True,
+                cwd=self.workdir,
+                env=_child_env(),
+                start_new_session=True,
+            )
+        self._reader = threading.Thread(target=self._read_stdout, daemon=True)
+        self._reader.start()
 
     def _read_stdout(self) -> None:
         assert self.proc is not None and self.proc.stdout is not None

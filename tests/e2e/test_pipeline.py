@@ -6,12 +6,14 @@ from __future__ import annotations
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import pytest
 from e2e_harness import Hookwire, Receiver, eventually, group_alive
 
 from hookwire.v1 import deliveries_pb2 as dpb
@@ -180,6 +182,22 @@ def test_sigterm_stops_cleanly(hookwire: Serve) -> None:
     assert hw.proc.wait(30) == 0
     hw.wait_stdout_closed(10)
     assert "hookwire: stopped" in hw.stdout
+    eventually(lambda: not group_alive(hw.pid), timeout=10, what="no gateway left behind")
+
+
+def test_serve_exits_when_grpc_port_is_taken(hookwire: Serve) -> None:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        hw = hookwire(grpc_port=taken.getsockname()[1], wait=False)
+        assert hw.proc is not None
+        try:
+            code = hw.proc.wait(10)
+        except subprocess.TimeoutExpired:
+            pytest.fail(f"serve still running 10 s after failing to bind: {hw.stderr()[-600:]}")
+    assert code != 0
+    assert "broker listening" not in hw.stdout
+    assert "cannot listen on" in hw.stderr()
     eventually(lambda: not group_alive(hw.pid), timeout=10, what="no gateway left behind")
 
 
