@@ -28,7 +28,16 @@ RESERVED_HEADERS = frozenset(
 )  # fmt: skip
 # Envelope fields that `properties` may not shadow.
 RESERVED_PROPERTIES = frozenset(
-    {"id", "type", "timestamp", "data", "data_base64", "subscription_id", "client_state"}
+    {
+        "id",
+        "type",
+        "timestamp",
+        "data",
+        "content_type",
+        "data_url",
+        "subscription_id",
+        "client_state",
+    }
 )
 
 

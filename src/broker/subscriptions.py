@@ -73,19 +73,17 @@ class SubscriptionManager:
                 if sub.rate_limit < 0:
                     raise InvalidArgument(f + "rate_limit", "must not be negative")
             elif name == "expire_time":
-                sub.expire_time = self._lifetime(sub.expire_time, now)
+                sub.expire_time = self._lifetime(sub.expire_time, now, f + "expire_time")
 
-    def _lifetime(self, expire_time: float, now: float) -> float:
+    def _lifetime(self, expire_time: float, now: float, field: str) -> float:
         latest = now + self.settings.max_lifetime
         if not expire_time:
             return latest
         if expire_time <= now:
-            raise InvalidArgument("subscription.expire_time", "must be in the future")
+            raise InvalidArgument(field, "must be in the future")
         if expire_time > latest + 1:
             days = self.settings.max_lifetime / 86400
-            raise InvalidArgument(
-                "subscription.expire_time", f"must be at most {days:g} days ahead"
-            )
+            raise InvalidArgument(field, f"must be at most {days:g} days ahead")
         return expire_time
 
     async def _verify(self, sub: Subscription) -> None:
@@ -109,16 +107,14 @@ class SubscriptionManager:
         if result.allowed_rate:
             sub.rate_limit = result.allowed_rate
 
-    def _install_keys(self, sub: Subscription) -> None:
+    def _install_keys(self, sub: Subscription, field: str) -> None:
         """Give `sub` fresh signing material (or check the HMAC secret it brought)."""
         if sub.signing_algorithm is SigningAlgorithm.ED25519:
             if sub.secret:
-                raise InvalidArgument(
-                    "subscription.secret", "must be empty for ED25519: the broker makes the key"
-                )
+                raise InvalidArgument(field, "must be empty for ED25519: the broker makes the key")
             sub.secret, sub.public_key = new_ed25519_pair(self._rng)
         elif sub.secret:
-            rules.check_secret("subscription.secret", sub.secret)
+            rules.check_secret(field, sub.secret)
         else:
             sub.secret = new_hmac_secret(self._rng)
 
@@ -129,7 +125,7 @@ class SubscriptionManager:
         sub.disabled_reason, sub.failing_since, sub.public_key = "", None, ""
         sub.previous_secret, sub.previous_secret_expire_time = "", 0.0
         self._normalize(sub, now, UPDATABLE)
-        self._install_keys(sub)
+        self._install_keys(sub, "subscription.secret")
         await self._verify(sub)
         await self._store.create_subscription(sub)
         return sub
@@ -187,7 +183,7 @@ class SubscriptionManager:
 
     async def renew(self, subscription_id: str, expire_time: float) -> Subscription:
         def apply(current: Subscription, updated: Subscription, now: float) -> None:
-            updated.expire_time = self._lifetime(expire_time, now)
+            updated.expire_time = self._lifetime(expire_time, now, "expire_time")
             updated.expiring_notified = False
             if current.state is SubscriptionState.EXPIRED:
                 updated.state = SubscriptionState.ACTIVE
@@ -226,7 +222,7 @@ class SubscriptionManager:
 
         def apply(current: Subscription, updated: Subscription, now: float) -> None:
             updated.secret = secret
-            self._install_keys(updated)
+            self._install_keys(updated, "secret")
             updated.previous_secret = current.secret if keep > 0 else ""
             updated.previous_secret_expire_time = now + keep if keep > 0 else 0.0
 

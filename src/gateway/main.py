@@ -47,6 +47,10 @@ class GatewayConfig:
         return cls(**values)  # type: ignore[arg-type]
 
 
+def _host_for_url(host: str) -> str:
+    return f"[{host}]" if ":" in host else host
+
+
 def _split_address(address: str) -> tuple[str, int]:
     host, _, port = address.rpartition(":")
     return host.strip("[]") or "127.0.0.1", int(port)
@@ -57,11 +61,12 @@ async def serve_gateway(config: GatewayConfig, stop: asyncio.Event) -> None:
     gateway_id = config.gateway_id or f"{socket.gethostname()}:{os.getpid()}"
     client = make_client(policy, max_connections=max(config.concurrency, 16))
     host, port = _split_address(config.http_address)
-    fetch_base = config.public_url or f"http://{config.http_address}"
     async with grpc.aio.insecure_channel(config.broker_address) as channel:
         runner = web.AppRunner(build_app(erpc.EventServiceStub(channel)), access_log=None)
         await runner.setup()
         await web.TCPSite(runner, host, port, reuse_port=True).start()
+        bound_host, bound_port = runner.addresses[0][:2]
+        fetch_base = config.public_url or f"http://{_host_for_url(bound_host)}:{bound_port}"
         sender = WebhookSender(client, fetch_base)
         worker = GatewayWorker(channel, sender, Handshaker(client), gateway_id, config.concurrency)
         running = asyncio.create_task(worker.run())
