@@ -132,16 +132,22 @@ async def sustained(
     return Rate(last - first, seconds, out.count)
 
 
-async def paced(api: Api, event_type: str, rate: float, seconds: float, out: Published) -> float:
+async def paced(
+    api: Api, event_type: str, rate: float, seconds: float, out: Published
+) -> tuple[float, list[float]]:
     """Publish one event every 1/rate s with PublishEvent, each stamped with its own call
-    start (payload `t`), not waiting for earlier calls. Returns the rate achieved."""
+    start (payload `t`), not waiting for earlier calls. Returns the rate achieved and each
+    call's acknowledgement time in ms (by sequence number)."""
     total = int(rate * seconds)
     ids: list[str] = [""] * total
+    acks: list[float] = [0.0] * total
     in_flight: set[asyncio.Task[None]] = set()
 
     async def one(seq: int) -> None:
         request = event(event_type, seq)
+        tick = time.perf_counter()
         reply = await api.events.PublishEvent(request, timeout=RPC_TIMEOUT)
+        acks[seq] = (time.perf_counter() - tick) * 1000
         ids[seq] = reply.event.id
         if seq < 10:
             out.samples.append((reply.event.id, bytes(request.data)))
@@ -159,4 +165,4 @@ async def paced(api: Api, event_type: str, rate: float, seconds: float, out: Pub
         await asyncio.wait_for(asyncio.gather(*in_flight), RPC_TIMEOUT + 5)
     out.ids.extend(ids)
     out.count += len(ids)
-    return achieved
+    return achieved, acks

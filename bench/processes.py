@@ -141,8 +141,8 @@ async def wait_for_line(proc: Proc, pattern: re.Pattern[str], limit: float) -> r
         match = pattern.search(proc.log())
         if match:
             return match
-        if not proc.alive():
-            raise RuntimeError(f"{proc.name} exited early:\n{proc.log_tail()}")
+        if not proc.alive() or "Traceback (most recent call last)" in proc.log():
+            raise RuntimeError(f"{proc.name} failed to start:\n{proc.log_tail()}")
         await asyncio.sleep(0.05)
     raise TimeoutError(f"{proc.name}: no {pattern.pattern!r} within {limit}s:\n{proc.log_tail()}")
 

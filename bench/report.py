@@ -195,6 +195,15 @@ def machine() -> dict[str, Any]:
     }
 
 
+def describe(machine: dict[str, Any]) -> str:
+    packages = ", ".join(f"{name} {version}" for name, version in machine["packages"].items())
+    return (
+        f"machine: {machine['cores']} cores ({machine['cpu']}), Python {machine['python']}, "
+        f"{packages}; CPU steal during the run {machine['steal_percent']}%; "
+        f"commit {machine['commit'][:12]}"
+    )
+
+
 def write_json(
     path: Path, rows: dict[str, dict[str, Any]], outcomes: dict[str, Outcome], extra: dict[str, Any]
 ) -> None:

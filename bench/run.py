@@ -27,6 +27,7 @@ import time  # noqa: E402
 from collections.abc import Awaitable, Callable  # noqa: E402
 from dataclasses import dataclass, replace  # noqa: E402
 
+import cpu  # noqa: E402
 import processes  # noqa: E402
 import report  # noqa: E402
 import scenarios as sc  # noqa: E402
@@ -92,43 +93,61 @@ def keep_logs(work: Path, name: str) -> Path:
     return target
 
 
-def run_scenario(name: str, scenario: Scenario, settings: Settings, root: Path) -> report.Outcome:
-    outcome = report.Outcome(name, scenario.runs(settings))
-    started = time.monotonic()
-    for index in range(outcome.planned):
-        spent = time.monotonic() - started
-        if index and scenario.heavy and spent > settings.heavy_budget:
-            outcome.notes.append(
-                f"{index} of {outcome.planned} runs: the previous ones took {spent:.0f}s "
-                f"(budget {settings.heavy_budget:.0f}s)"
-            )
-            break
-        work = Path(tempfile.mkdtemp(prefix=f"{name}-{index + 1}-", dir=root))
-        figures: dict[str, float] = {}
-        tick = time.monotonic()
-        try:
-            for part, fast in scenario.parts:
-                run = run_bounded(part, settings, work, scenario.timeout(settings), fast)
-                figures.update(run.figures)
-                outcome.notes.extend(f"run {index + 1}: {note}" for note in run.notes)
-            outcome.runs.append(figures)
-        except CheckFailed as exc:
-            outcome.problems.append(f"run {index + 1}: {exc}")
-        except TimeoutError as exc:
-            outcome.problems.append(f"run {index + 1}: timed out: {exc}")
-        except Exception as exc:
-            outcome.problems.append(f"run {index + 1}: {exc.__class__.__name__}: {exc}")
-        finally:
-            processes.kill_all()
-            if outcome.problems:
-                outcome.problems.append(f"logs kept in {keep_logs(work, name)}")
-            shutil.rmtree(work, ignore_errors=True)
-        shown = ", ".join(f"{k}={v:,.3f}" for k, v in figures.items()) or "FAIL"
-        print(f"  {name} run {index + 1}/{outcome.planned}: {shown} "
-              f"({time.monotonic() - tick:.1f}s)", flush=True)  # fmt: skip
+def run_once(
+    name: str, index: int, outcome: report.Outcome, settings: Settings, root: Path
+) -> None:
+    """One run of one scenario on fresh processes; figures or a problem go into `outcome`."""
+    scenario = SCENARIOS[name]
+    work = Path(tempfile.mkdtemp(prefix=f"{name}-{index + 1}-", dir=root))
+    figures: dict[str, float] = {}
+    tick = time.monotonic()
+    try:
+        for part, fast in scenario.parts:
+            run = run_bounded(part, settings, work, scenario.timeout(settings), fast)
+            figures.update(run.figures)
+            outcome.notes.extend(f"run {index + 1}: {note}" for note in run.notes)
+        outcome.runs.append(figures)
+    except CheckFailed as exc:
+        outcome.problems.append(f"run {index + 1}: {exc}")
+    except TimeoutError as exc:
+        outcome.problems.append(f"run {index + 1}: timed out: {exc}")
+    except Exception as exc:
+        outcome.problems.append(f"run {index + 1}: {exc.__class__.__name__}: {exc}")
+    finally:
+        processes.kill_all()
         if outcome.problems:
-            break
-    return outcome
+            outcome.problems.append(f"logs kept in {keep_logs(work, name)}")
+        shutil.rmtree(work, ignore_errors=True)
+    shown = ", ".join(f"{k}={v:,.3f}" for k, v in figures.items()) or "FAIL"
+    print(f"  {name} run {index + 1}/{outcome.planned}: {shown} "
+          f"({time.monotonic() - tick:.1f}s)", flush=True)  # fmt: skip
+
+
+def run_all(names: list[str], settings: Settings, root: Path) -> dict[str, report.Outcome]:
+    """Light scenarios round by round (run i of each, then run i+1), so that a ratio's two
+    sides are measured minutes apart at most; then the heavy ones, within their budget."""
+    outcomes = {name: report.Outcome(name, SCENARIOS[name].runs(settings)) for name in names}
+    light = [name for name in names if not SCENARIOS[name].heavy]
+    rounds = max((outcomes[name].planned for name in light), default=0)
+    for index in range(rounds):
+        for name in light:
+            if index < outcomes[name].planned and outcomes[name].ok:
+                run_once(name, index, outcomes[name], settings, root)
+    for name in names:
+        if not SCENARIOS[name].heavy:
+            continue
+        outcome, started = outcomes[name], time.monotonic()
+        for index in range(outcome.planned):
+            spent = time.monotonic() - started
+            if index and spent > settings.heavy_budget:
+                outcome.notes.append(
+                    f"{index} of {outcome.planned} runs: the previous ones took {spent:.0f}s "
+                    f"(budget {settings.heavy_budget:.0f}s)"
+                )
+                break
+            if outcome.ok:
+                run_once(name, index, outcome, settings, root)
+    return outcomes
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
@@ -161,26 +180,31 @@ def main(argv: list[str]) -> int:
     mode = "quick" if settings.quick else "full"
     print(f"hookwire bench ({mode}): {', '.join(names)}", flush=True)
     started, stamp = time.monotonic(), datetime.datetime.now(datetime.UTC).isoformat()
-    outcomes: dict[str, report.Outcome] = {}
+    steal = cpu.steal_ticks()
     root = Path(tempfile.mkdtemp(prefix="hookwire-bench-"))
     try:
-        for name in names:
-            outcomes[name] = run_scenario(name, SCENARIOS[name], settings, root)
+        outcomes = run_all(names, settings, root)
     finally:
         processes.kill_all()
         shutil.rmtree(root, ignore_errors=True)
     rows = report.summarise(outcomes)
     print()
     print(report.table(rows, outcomes))
+    steal_end = cpu.steal_ticks()
+    machine = report.machine()
+    machine["steal_percent"] = round(
+        100 * (steal_end[0] - steal[0]) / max(steal_end[1] - steal[1], 1), 2
+    )
     extra = {
         "mode": mode,
         "started": stamp,
         "seconds": round(time.monotonic() - started, 1),
         "settings": settings.__dict__,
-        "machine": report.machine(),
+        "machine": machine,
     }
     report.write_json(args.output, rows, outcomes, extra)
-    print(f"\nwrote {args.output} ({extra['seconds']:.0f}s); machine: {extra['machine']}")
+    print(f"\n{report.describe(machine)}")
+    print(f"wrote {args.output} ({extra['seconds']:.0f}s)")
     return 0 if all(o.ok for o in outcomes.values()) else 1
 
 

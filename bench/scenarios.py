@@ -7,11 +7,13 @@ pipeline never scores.
 
 from __future__ import annotations
 
+import os
 import statistics
 from pathlib import Path
 
 import ceilings
 from clients import RPC_TIMEOUT, Api, SinkClient, check, check_exactly_once, event
+from cpu import CpuMeter
 from load import Published, closed_loop, paced, sustained
 from processes import ProcessStack, start_noop, start_serve, start_sink
 from settings import Run, Settings
@@ -47,10 +49,12 @@ async def publish_unary(s: Settings, work: Path) -> Run:
                 out.add([request], [reply.event.id])
                 return 1
 
+            meter = CpuMeter([hookwire.proc.popen.pid, os.getpid()])
             rate = await closed_loop(one, s.concurrency, s.warmup, s.duration)
+            usage = meter.summary()
             check(len(set(out.ids)) == len(out.ids) == rate.total, "event ids not unique")
             await api.check_stored(out.samples)
-    return Run({"publish_unary_eps": rate.per_s})
+    return Run({"publish_unary_eps": rate.per_s}, [usage])
 
 
 async def publish_batch(s: Settings, work: Path) -> Run:
@@ -65,10 +69,12 @@ async def publish_batch(s: Settings, work: Path) -> Run:
                 out.add(requests, await api.publish_batch(requests))
                 return s.batch
 
+            meter = CpuMeter([hookwire.proc.popen.pid, os.getpid()])
             rate = await closed_loop(one, s.batch_concurrency, s.warmup, s.duration)
+            usage = meter.summary()
             check(len(set(out.ids)) == len(out.ids) == rate.total, "event ids not unique")
             await api.check_stored(out.samples)
-    return Run({"publish_batch_eps": rate.per_s})
+    return Run({"publish_batch_eps": rate.per_s}, [usage])
 
 
 async def e2e(s: Settings, work: Path) -> Run:
@@ -80,7 +86,9 @@ async def e2e(s: Settings, work: Path) -> Run:
         async with Api(hookwire.address) as api, SinkClient(sink.port) as receiver:
             sid = await api.subscribe(sink.url("/e2e"), ["bench.e2e"])
             out = Published()
+            meter = CpuMeter([hookwire.proc.popen.pid, sink.proc.popen.pid, os.getpid()])
             rate = await sustained(api, receiver, "bench.e2e", out, s.warmup, s.duration)
+            usage = meter.summary()
             await receiver.wait_count(len(out.ids), 60 + len(out.ids) / 200)
             check_exactly_once(await receiver.records(), set(out.ids), "e2e")
             stats = await receiver.check_clean()
@@ -89,7 +97,7 @@ async def e2e(s: Settings, work: Path) -> Run:
             await api.check_stored(out.samples[:5])
     return Run(
         {"e2e_deliveries_per_s": rate.per_s},
-        [f"{len(out.ids)} events delivered, {stats['sig_checked']} signatures verified"],
+        [f"{len(out.ids)} events delivered, {stats['sig_checked']} signatures verified", usage],
     )
 
 
@@ -101,7 +109,10 @@ async def latency(s: Settings, work: Path) -> Run:
         async with Api(hookwire.address) as api, SinkClient(sink.port) as receiver:
             await api.subscribe(sink.url("/latency"), ["bench.latency"])
             out = Published()
-            achieved = await paced(api, "bench.latency", s.latency_rate, s.latency_seconds, out)
+            meter = CpuMeter([hookwire.proc.popen.pid, sink.proc.popen.pid, os.getpid()])
+            rate, seconds = s.latency_rate, s.latency_seconds
+            achieved, acks = await paced(api, "bench.latency", rate, seconds, out)
+            usage = meter.summary()
             await receiver.wait_count(len(out.ids), 60)
             records = await receiver.records()
             check_exactly_once(records, set(out.ids), "latency")
@@ -111,7 +122,12 @@ async def latency(s: Settings, work: Path) -> Run:
     samples = [r[3] * 1000 for r in records if seq_of[r[1]] >= skip]
     check(len(samples) >= 100 and min(samples) >= 0, "too few or negative latency samples")
     cuts = statistics.quantiles(samples, n=100, method="inclusive")
-    notes = [f"{len(samples)} samples, max {max(samples):.1f} ms, publish rate {achieved:.0f}/s"]
+    ack = statistics.quantiles(acks[skip:], n=100, method="inclusive")
+    notes = [
+        f"{len(samples)} samples, max {max(samples):.1f} ms, publish rate {achieved:.0f}/s",
+        f"PublishEvent acknowledged after p50 {ack[49]:.1f} ms, p99 {ack[98]:.1f} ms",
+        usage,
+    ]
     if achieved < 0.95 * s.latency_rate:
         notes.append(f"publisher fell behind: {achieved:.0f}/s of {s.latency_rate:.0f}/s")
     return Run({"latency_p50_ms": cuts[49], "latency_p99_ms": cuts[98]}, notes)

@@ -7,11 +7,13 @@ CheckFailed when the pipeline did something wrong.
 from __future__ import annotations
 
 import asyncio
+import os
 import sqlite3
 import time
 from pathlib import Path
 
 from clients import RPC_TIMEOUT, Api, SinkClient, check, check_exactly_once, event, poll
+from cpu import CpuMeter
 from load import Published, publish_all, sustained
 from processes import (
     ProcessStack,
@@ -130,8 +132,11 @@ async def backlog(s: Settings, work: Path) -> Run:
             sink = await start_sink(stack, port)
             async with SinkClient(sink.port) as receiver:
                 t0 = time.time()
-                await start_gateway(stack, broker.address)
+                meter = CpuMeter([broker.proc.popen.pid, sink.proc.popen.pid, os.getpid()])
+                gateway = await start_gateway(stack, broker.address)
+                meter.roots.append(gateway.popen.pid)
                 await receiver.wait_count(s.backlog, 60 + s.backlog / 250)
+                usage = meter.summary()
                 await asyncio.sleep(0.2)
                 records = await receiver.records()
                 check_exactly_once(records, set(out.ids), "backlog")
@@ -141,7 +146,7 @@ async def backlog(s: Settings, work: Path) -> Run:
     last = max(r[2] for r in records) - t0
     first = min(r[2] for r in records) - t0
     notes = [f"published {s.backlog} in {publish_s:.1f}s; first webhook {first:.2f}s after the "
-             f"gateway was launched, last after {last:.1f}s"]  # fmt: skip
+             f"gateway was launched, last after {last:.1f}s", usage]  # fmt: skip
     return Run({"backlog_drain_per_s": s.backlog / last}, notes)
 
 

@@ -10,17 +10,16 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from broker import operational_events
 from broker.clock import Clock, RandomSource
 from broker.domain import Delivery, NewEvent, Outcome, Subscription
-from broker.errors import BrokerError
 from broker.gateway_hub import GatewayHub
 from broker.ids import IdFactory
 from broker.retry_policy import Decision, RetryPolicy
-from broker.storage.contract import Store, StoreError
+from broker.storage.contract import OutcomesApplied, Store, StoreError
 from broker.throttle import SubscriptionThrottle
 
 log = logging.getLogger(__name__)
@@ -44,7 +43,6 @@ class Dispatcher:
         clock: Clock,
         rng: RandomSource,
         ids: IdFactory,
-        emit: Callable[[Sequence[NewEvent]], Awaitable[object]],
         policy: RetryPolicy | None = None,
         settings: DispatchSettings | None = None,
     ) -> None:
@@ -54,7 +52,6 @@ class Dispatcher:
         self._clock = clock
         self._rng = rng
         self._ids = ids
-        self._emit = emit
         self.policy = policy or RetryPolicy()
         self.settings = settings or DispatchSettings()
         self._throttle = SubscriptionThrottle(self.settings.max_in_flight_per_subscription)
@@ -149,6 +146,9 @@ class Dispatcher:
             self._rng,
         )
 
+    def _notices(self, changed: OutcomesApplied) -> list[NewEvent]:
+        return operational_events.for_outcomes(changed.applied, changed.disabled, self._clock.now())
+
     async def _outcome_loop(self) -> None:
         done = False
         while not done:
@@ -164,19 +164,14 @@ class Dispatcher:
                 batch.extend(more)
             now = self._clock.now()
             try:
-                result = await self._store.record_outcomes(batch, self._decide, now, self._ids.new)
+                await self._store.record_outcomes(
+                    batch,
+                    self._decide,
+                    now,
+                    self._ids.new,
+                    self._notices,
+                )
             except StoreError as exc:
                 # The leases stay in place and fall due again: nothing is lost.
                 log.error("recording %d outcomes failed: %s", len(batch), exc)
-                continue
-            finally:
-                self._wakeup.set()
-            notices = operational_events.for_outcomes(result.applied, result.disabled, now)
-            if notices:
-                await self._publish_notices(notices)
-
-    async def _publish_notices(self, notices: Sequence[NewEvent]) -> None:
-        try:
-            await self._emit(notices)
-        except BrokerError as exc:
-            log.error("could not publish %d operational events: %s", len(notices), exc)
+            self._wakeup.set()

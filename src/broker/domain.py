@@ -106,6 +106,12 @@ class Subscription:
     previous_secret_expire_time: float = 0.0
     expiring_notified: bool = False
 
+    def observe_expiry(self, now: float) -> Subscription:
+        """Show a lapsed subscription as EXPIRED even before the sweeper has marked it."""
+        if self.state in QUEUEING_STATES and self.expire_time <= now:
+            self.state = SubscriptionState.EXPIRED
+        return self
+
     def signing_secrets(self, now: float) -> list[str]:
         """The secrets every webhook is signed with now: the new one, and the old one
         while a rotation's overlap lasts."""

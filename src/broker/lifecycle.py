@@ -11,16 +11,15 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from broker import operational_events
 from broker.clock import Clock
-from broker.domain import NewEvent
+from broker.ids import IdFactory
 from broker.storage.contract import Store, StoreError
 
 log = logging.getLogger(__name__)
-Emit = Callable[[Sequence[NewEvent], Sequence[Sequence[str]]], Awaitable[object]]
 BATCH = 500
 
 
@@ -33,11 +32,17 @@ class LifecycleSettings:
 
 class LifecycleSweeper:
     def __init__(
-        self, store: Store, clock: Clock, emit: Emit, settings: LifecycleSettings | None = None
+        self,
+        store: Store,
+        clock: Clock,
+        ids: IdFactory,
+        on_published: Callable[[], None],
+        settings: LifecycleSettings | None = None,
     ) -> None:
         self._store = store
         self._clock = clock
-        self._emit = emit
+        self._ids = ids
+        self._on_published = on_published
         self.settings = settings or LifecycleSettings()
         self._task: asyncio.Task[None] | None = None
 
@@ -62,16 +67,15 @@ class LifecycleSweeper:
     async def sweep(self) -> None:
         """One pass: warn, expire, purge. Safe to repeat; each step is idempotent."""
         now = self._clock.now()
-        while warn := await self._store.subscriptions_to_warn(
-            now + self.settings.warn_before, BATCH
+        before = now + self.settings.warn_before
+        while await self._store.warn_expiring(
+            before, BATCH, now, self._ids.new, operational_events.subscription_expiring
         ):
-            await self._emit(
-                [operational_events.subscription_expiring(s) for s in warn],
-                [[s.id] for s in warn],
-            )
-            await self._store.mark_expiring_notified([s.id for s in warn])
-        while expired := await self._store.expire_subscriptions(now, BATCH):
-            await self._emit([operational_events.subscription_expired(s) for s in expired], [])
+            self._on_published()
+        while await self._store.expire_subscriptions(
+            now, BATCH, self._ids.new, operational_events.subscription_expired
+        ):
+            self._on_published()
         purged = 0
         while count := await self._store.purge_events(now - self.settings.retention, BATCH):
             purged += count

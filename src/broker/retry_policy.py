@@ -67,7 +67,7 @@ class RetryPolicy:
         if outcome.result is AttemptResult.GONE:
             return Decision(Verdict.GONE, disable_reason="endpoint answered 410 Gone")
         disable_reason = ""
-        since = failing_since if failing_since is not None else outcome.attempt_time
+        since = failing_since if failing_since is not None else now
         if now - since >= self.disable_after:
             disable_reason = f"failing continuously for {int((now - since) // 3600)} hours"
         delay = self.delay(attempt_number, schedule, rng)

@@ -96,11 +96,11 @@ class Broker:
         self.hub = GatewayHub(on_credit=wakeup.set)
         self.publisher = Publisher(self.store, self.clock, ids, wakeup.set, self.config.publish)
         self.dispatcher = Dispatcher(
-            self.store, self.hub, wakeup, self.clock, self.rng, ids, self.publisher.publish,
+            self.store, self.hub, wakeup, self.clock, self.rng, ids,
             self.config.retry, self.config.dispatch,
         )  # fmt: skip
         self.lifecycle = LifecycleSweeper(
-            self.store, self.clock, self.publisher.publish, self.config.lifecycle
+            self.store, self.clock, ids, wakeup.set, self.config.lifecycle
         )
         catalog = Catalog(self.store, self.clock, ids, wakeup.set)
         manager = SubscriptionManager(

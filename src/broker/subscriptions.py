@@ -134,14 +134,15 @@ class SubscriptionManager:
         sub = await self._store.get_subscription(subscription_id) if subscription_id else None
         if sub is None:
             raise NotFound("subscription", subscription_id)
-        return sub
+        return sub.observe_expiry(self._clock.now())
 
     async def list_page(
         self, page_size: int, page_token: str, state: SubscriptionState | None
     ) -> tuple[list[Subscription], str]:
         page = parse_page(page_size, page_token, "subscriptions", state)
         rows = await self._store.list_subscriptions(page.after, page.size + 1, state)
-        return cut_page(page, rows, lambda s: s.id)
+        now = self._clock.now()
+        return cut_page(page, [s.observe_expiry(now) for s in rows], lambda s: s.id)
 
     async def _change(
         self, subscription_id: str, change: Callable[[Subscription, Subscription, float], None]

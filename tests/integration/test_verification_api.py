@@ -158,13 +158,14 @@ async def test_cloudevents_options_allowed_origin_becomes_active(
     def allow(hit: Hit) -> web.Response:
         if hit.method != "OPTIONS" or "webhook-request-origin" not in hit.headers:
             return web.Response(status=400)
-        return web.Response(headers={"WebHook-Allowed-Origin": "*"})
+        return web.Response(headers={"WebHook-Allowed-Origin": "*", "WebHook-Allowed-Rate": "120"})
 
     receiver = await start_receiver(allow)
 
     sub = (await create(api, receiver.url, spb.VERIFICATION_MODE_CLOUDEVENTS_OPTIONS)).subscription
 
     assert sub.state == spb.SUBSCRIPTION_STATE_ACTIVE
+    assert sub.rate_limit == 120  # the endpoint's WebHook-Allowed-Rate
     assert [h.method for h in receiver.hits] == ["OPTIONS"]
 
 

@@ -36,6 +36,10 @@ class OutcomesApplied:
     disabled: list[tuple[Subscription, str]]
 
 
+NoticesFor = Callable[[OutcomesApplied], Sequence[NewEvent]]
+Notice = Callable[[Subscription], NewEvent]
+
+
 class StoreError(Exception):
     """The database failed; the message names the operation, never the data."""
 
@@ -114,20 +118,30 @@ class Store(Protocol):
         """When the earliest pending delivery of an ACTIVE, unblocked subscription falls due."""
 
     async def record_outcomes(
-        self, outcomes: Sequence[Outcome], decide: Decide, now: float, make_id: MakeId
+        self,
+        outcomes: Sequence[Outcome],
+        decide: Decide,
+        now: float,
+        make_id: MakeId,
+        notices: NoticesFor | None = None,
     ) -> OutcomesApplied:
-        """Record each attempt and apply `decide`'s verdict, atomically.
+        """Record each attempt and apply `decide`'s verdict, atomically, publishing the
+        events `notices` derives from what changed in the same transaction.
 
         Outcomes whose lease is no longer current are ignored.
         """
 
-    async def subscriptions_to_warn(self, before: float, limit: int) -> list[Subscription]:
-        """ACTIVE or PAUSED subscriptions lapsing by `before` not yet warned."""
+    async def warn_expiring(
+        self, before: float, limit: int, now: float, make_id: MakeId, notice: Notice
+    ) -> list[Subscription]:
+        """For ACTIVE/PAUSED subscriptions lapsing by `before` and not yet warned: publish
+        `notice(sub)` (delivered to that subscription too) and mark it warned, atomically."""
 
-    async def mark_expiring_notified(self, subscription_ids: Sequence[str]) -> None: ...
-
-    async def expire_subscriptions(self, now: float, limit: int) -> list[Subscription]:
-        """Mark lapsed ACTIVE/PAUSED subscriptions EXPIRED; returns them."""
+    async def expire_subscriptions(
+        self, now: float, limit: int, make_id: MakeId, notice: Notice
+    ) -> list[Subscription]:
+        """Mark lapsed ACTIVE/PAUSED subscriptions EXPIRED and publish `notice(sub)` for
+        each, atomically; returns them."""
 
     async def replay(
         self, subscription: Subscription, start: float, end: float, now: float, make_id: MakeId

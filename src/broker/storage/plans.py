@@ -168,9 +168,9 @@ def plan_outcomes(
             }
         )
         if decision.verdict is Verdict.DELIVERED:
-            plan.healthy.append({"id": subscription.id})
+            plan.healthy.append({"id": subscription.id, "now": now})
         else:
-            plan.failing.append({"id": subscription.id, "since": outcome.attempt_time})
+            plan.failing.append({"id": subscription.id, "now": now})
         if (
             decision.disable_reason
             and subscription.state in QUEUEING_STATES

@@ -29,7 +29,14 @@ from broker.domain import (
     SubscriptionState,
 )
 from broker.storage import plans
-from broker.storage.contract import Decide, MakeId, OutcomesApplied, StoreError
+from broker.storage.contract import (
+    Decide,
+    MakeId,
+    Notice,
+    NoticesFor,
+    OutcomesApplied,
+    StoreError,
+)
 from broker.storage.named_sql import load_migrations, load_queries
 from broker.storage.rows import (
     attempt_from,
@@ -134,25 +141,36 @@ class SqliteStore:
         make_id: MakeId,
         targets: Sequence[Sequence[str]] = (),
     ) -> list[PublishResult]:
-        keys = [e.idempotency_key for e in events if e.idempotency_key]
         async with self._transaction("publish") as conn:
-            stored: dict[str, Event] = {}
-            if keys:
-                rows = await self._fetch(
-                    conn, "events_by_idempotency_key", {"keys": json.dumps(keys)}
-                )
-                stored = {row["idempotency_key"]: event_from(row) for row in rows}
-            by_pattern: dict[str, list[str]] = {}
-            patterns = plans.patterns_for(events)
-            for row in await self._fetch(
-                conn, "matching_subscriptions", {"patterns": json.dumps(patterns), "now": now}
-            ):
-                by_pattern.setdefault(row[0], []).append(row[1])
-            plan = plans.plan_publish(events, stored, by_pattern, now, make_id, targets)
-            if plan.event_rows:
-                await conn.executemany(_Q["insert_event"], plan.event_rows)
-            if plan.delivery_rows:
-                await conn.executemany(_Q["insert_delivery"], plan.delivery_rows)
+            return await self._publish_in(conn, events, now, make_id, targets)
+
+    async def _publish_in(
+        self,
+        conn: aiosqlite.Connection,
+        events: Sequence[NewEvent],
+        now: float,
+        make_id: MakeId,
+        targets: Sequence[Sequence[str]] = (),
+    ) -> list[PublishResult]:
+        """Publish inside the caller's transaction (so notices commit with their cause)."""
+        if not events:
+            return []
+        keys = [e.idempotency_key for e in events if e.idempotency_key]
+        stored: dict[str, Event] = {}
+        if keys:
+            rows = await self._fetch(conn, "events_by_idempotency_key", {"keys": json.dumps(keys)})
+            stored = {row["idempotency_key"]: event_from(row) for row in rows}
+        by_pattern: dict[str, list[str]] = {}
+        patterns = plans.patterns_for(events)
+        for row in await self._fetch(
+            conn, "matching_subscriptions", {"patterns": json.dumps(patterns), "now": now}
+        ):
+            by_pattern.setdefault(row[0], []).append(row[1])
+        plan = plans.plan_publish(events, stored, by_pattern, now, make_id, targets)
+        if plan.event_rows:
+            await conn.executemany(_Q["insert_event"], plan.event_rows)
+        if plan.delivery_rows:
+            await conn.executemany(_Q["insert_delivery"], plan.delivery_rows)
         return plan.results
 
     async def get_event(self, event_id: str) -> Event | None:
@@ -288,7 +306,12 @@ class SqliteStore:
         return rows[0][0] if rows and rows[0][0] is not None else None
 
     async def record_outcomes(
-        self, outcomes: Sequence[Outcome], decide: Decide, now: float, make_id: MakeId
+        self,
+        outcomes: Sequence[Outcome],
+        decide: Decide,
+        now: float,
+        make_id: MakeId,
+        notices: NoticesFor | None = None,
     ) -> OutcomesApplied:
         async with self._transaction("record outcomes") as conn:
             deliveries = {
@@ -315,24 +338,39 @@ class SqliteStore:
             ):
                 if rows:
                     await conn.executemany(_Q[query], rows)
-        return OutcomesApplied(plan.applied, list(plan.newly_disabled.values()))
+            result = OutcomesApplied(plan.applied, list(plan.newly_disabled.values()))
+            if notices is not None:
+                await self._publish_in(conn, notices(result), now, make_id)
+        return result
 
     # -- lifecycle ----------------------------------------------------------------
 
-    async def subscriptions_to_warn(self, before: float, limit: int) -> list[Subscription]:
-        rows = await self._read("subscriptions_to_warn", {"before": before, "limit": limit})
-        return [subscription_from(row) for row in rows]
+    async def warn_expiring(
+        self, before: float, limit: int, now: float, make_id: MakeId, notice: Notice
+    ) -> list[Subscription]:
+        async with self._transaction("warn expiring") as conn:
+            params = {"before": before, "limit": limit}
+            subs = [
+                subscription_from(r)
+                for r in await self._fetch(conn, "subscriptions_to_warn", params)
+            ]
+            if subs:
+                await self._publish_in(
+                    conn, [notice(s) for s in subs], now, make_id, [[s.id] for s in subs]
+                )
+                await conn.executemany(
+                    _Q["mark_expiring_notified"], [{"id": s.id, "now": now} for s in subs]
+                )
+        return subs
 
-    async def mark_expiring_notified(self, subscription_ids: Sequence[str]) -> None:
-        async with self._transaction("mark expiring") as conn:
-            await conn.executemany(
-                _Q["mark_expiring_notified"], [{"id": i} for i in subscription_ids]
-            )
-
-    async def expire_subscriptions(self, now: float, limit: int) -> list[Subscription]:
+    async def expire_subscriptions(
+        self, now: float, limit: int, make_id: MakeId, notice: Notice
+    ) -> list[Subscription]:
         async with self._transaction("expire subscriptions") as conn:
             rows = await self._fetch(conn, "expire_subscriptions", {"now": now, "limit": limit})
-        return [subscription_from(row) for row in rows]
+            subs = [subscription_from(row) for row in rows]
+            await self._publish_in(conn, [notice(s) for s in subs], now, make_id)
+        return subs
 
     async def replay(
         self, subscription: Subscription, start: float, end: float, now: float, make_id: MakeId

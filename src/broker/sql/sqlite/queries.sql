@@ -122,11 +122,14 @@ SET state = :state, attempt_count = :attempt_count, next_attempt_time = :next_at
     update_time = :now
 WHERE id = :id AND lease_id = :lease_id;
 
+-- Streak changes bump update_time so that a concurrent read-modify-write notices them.
 -- name: mark_subscription_healthy
-UPDATE subscriptions SET failing_since = NULL WHERE id = :id AND failing_since IS NOT NULL;
+UPDATE subscriptions SET failing_since = NULL, update_time = :now
+WHERE id = :id AND failing_since IS NOT NULL;
 
 -- name: mark_subscription_failing
-UPDATE subscriptions SET failing_since = :since WHERE id = :id AND failing_since IS NULL;
+UPDATE subscriptions SET failing_since = :now, update_time = :now
+WHERE id = :id AND failing_since IS NULL;
 
 -- name: disable_subscription
 UPDATE subscriptions
@@ -159,7 +162,7 @@ WHERE state IN ('ACTIVE', 'PAUSED') AND expire_time <= :before AND expiring_noti
 ORDER BY expire_time LIMIT :limit;
 
 -- name: mark_expiring_notified
-UPDATE subscriptions SET expiring_notified = 1 WHERE id = :id;
+UPDATE subscriptions SET expiring_notified = 1, update_time = :now WHERE id = :id;
 
 -- name: expire_subscriptions
 UPDATE subscriptions SET state = 'EXPIRED', update_time = :now
