@@ -3,8 +3,6 @@ driven through a real gateway and loopback receivers, with time moved by ManualC
 
 from __future__ import annotations
 
-import time
-
 import pytest
 from aiohttp import web
 from google.protobuf.duration_pb2 import Duration
@@ -83,7 +81,6 @@ async def test_redirects_are_not_followed(api: Api, gateway: None, start_receive
 async def test_subscription_failing_for_five_days_is_disabled(
     start_broker, start_gateway, start_receiver, clock: ManualClock
 ) -> None:
-    clock.set(time.time())  # failing_since comes from the gateway's wall-clock attempt time
     receiver = await start_receiver(answer_status(500))
     broker = await start_broker(dispatch=QUICK)
     await start_gateway(broker)
@@ -141,3 +138,25 @@ async def test_expired_subscription_receives_nothing(
     assert [h.path for h in receiver.hits] == ["/live"]
     [held] = await api.deliveries_of(subscription_id=expiring.id)
     assert held.attempt_count == 0
+
+
+async def test_blocked_address_is_a_recorded_failure(
+    start_broker, start_gateway, start_receiver
+) -> None:
+    """Without an allow-list the gateway refuses loopback: the attempt is recorded as
+    BLOCKED with the reason, the receiver never sees a request, and nothing crashes."""
+    receiver = await start_receiver(answer_status(200))
+    broker = await start_broker(dispatch=QUICK)
+    await start_gateway(broker, allowed_cidrs="")
+    async with connect(broker) as api:
+        sub = await api.create_subscription(url=receiver.url)
+        await api.events.PublishEvent(epb.PublishEventRequest(type="a.b", data=b"{}"))
+
+        delivery = await only_delivery(api, sub.id, dpb.DELIVERY_STATE_PENDING, 1)
+
+        [attempt] = await api.attempts_of(delivery.id)
+        assert attempt.result == dpb.ATTEMPT_RESULT_BLOCKED
+        assert attempt.status_code == 0
+        assert "refusing to connect to 127.0.0.1" in attempt.error
+        assert "loopback" in delivery.last_error
+        assert receiver.hits == []
