@@ -87,10 +87,7 @@ class DeliveryApi(rpc.DeliveryServiceServicer):
                 if isinstance(item, VerificationTask):
                     yield pb.LeaseDeliveriesResponse(verifications=[pc.verification_task_pb(item)])
                 else:
-                    now = self._clock.now()
-                    yield pb.LeaseDeliveriesResponse(
-                        deliveries=[pc.lease_pb(lease, timeout, now) for lease in item]
-                    )
+                    yield pc.leases_pb(item, timeout, self._clock.now())
         finally:
             reader.cancel()
             self._hub.detach(session)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from google.protobuf.duration_pb2 import Duration
 from google.protobuf.timestamp_pb2 import Timestamp
 
@@ -159,18 +161,45 @@ def attempt_pb(a: Attempt) -> dpb.DeliveryAttempt:
     )
 
 
-def lease_pb(lease: Lease, timeout: float, now: float) -> dpb.LeasedDelivery:
-    return dpb.LeasedDelivery(
-        delivery=delivery_pb(lease.delivery),
-        event=event_pb(lease.event),
-        subscription=subscription_pb(lease.subscription),
-        signing_secrets=lease.subscription.signing_secrets(now),
-        lease_id=lease.lease_id,
-        lease_expire_time=timestamp(lease.lease_expire_time),
-        timeout=duration(timeout),
-        fetch_token=fetch_tokens.issue(lease.subscription, lease.event.id, now)
-        if lease.subscription.payload_mode is PayloadMode.THIN
-        else "",
+def leases_pb(leases: Sequence[Lease], timeout: float, now: float) -> dpb.LeaseDeliveriesResponse:
+    """One lease batch, each event and target once."""
+    response = dpb.LeaseDeliveriesResponse(timeout=duration(timeout))
+    events: set[str] = set()
+    targets: set[str] = set()
+    for lease in leases:
+        event, sub = lease.event, lease.subscription
+        if event.id not in events:
+            events.add(event.id)
+            response.events.append(event_pb(event))
+        if sub.id not in targets:
+            targets.add(sub.id)
+            response.targets.append(target_pb(sub, now))
+        response.deliveries.append(
+            dpb.LeasedDelivery(
+                delivery_id=lease.delivery.id,
+                event_id=event.id,
+                subscription_id=sub.id,
+                attempt_number=lease.delivery.attempt_count + 1,
+                lease_id=lease.lease_id,
+                fetch_token=fetch_tokens.issue(sub, event.id, now)
+                if sub.payload_mode is PayloadMode.THIN
+                else "",
+            )
+        )
+    if leases:
+        response.lease_expire_time.CopyFrom(timestamp(leases[0].lease_expire_time))
+    return response
+
+
+def target_pb(sub: Subscription, now: float) -> dpb.DeliveryTarget:
+    return dpb.DeliveryTarget(
+        subscription_id=sub.id,
+        url=sub.url,
+        headers=sub.headers,
+        properties=sub.properties,
+        client_state=sub.client_state,
+        payload_mode=spb.PayloadMode.Value(f"PAYLOAD_MODE_{sub.payload_mode.value}"),
+        signing_secrets=sub.signing_secrets(now),
     )
 
 

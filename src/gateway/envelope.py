@@ -8,15 +8,27 @@ from __future__ import annotations
 
 import base64
 import json
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from urllib.parse import quote
 
 from gateway.signing import sign
 from hookwire.v1 import deliveries_pb2 as dpb
+from hookwire.v1 import events_pb2 as epb
 from hookwire.v1 import subscriptions_pb2 as spb
 
 USER_AGENT = "hookwire/0.1.0"
 JSON = "application/json"
+
+
+@dataclass(frozen=True, slots=True)
+class Webhook:
+    """One leased delivery joined with its event and target."""
+
+    delivery: dpb.LeasedDelivery
+    event: epb.Event
+    target: dpb.DeliveryTarget
+    timeout: float
 
 
 def _is_json(content_type: str) -> bool:
@@ -28,48 +40,50 @@ def _rfc3339(seconds: int, nanos: int) -> str:
     return instant.isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
-def body_for(lease: dpb.LeasedDelivery, fetch_base: str = "") -> bytes:
+def body_for(webhook: Webhook, fetch_base: str = "") -> bytes:
     """`{"id", "type", "timestamp", "data", ...properties}`. THIN leaves `data` out and
     says where to fetch it: `data_url` on this gateway, with a token only this
     subscription holds."""
-    event, sub = lease.event, lease.subscription
+    event, target = webhook.event, webhook.target
     head: dict[str, str] = {
         "id": event.id,
         "type": event.type,
         "timestamp": _rfc3339(event.create_time.seconds, event.create_time.nanos),
-        "subscription_id": sub.id,
+        "subscription_id": target.subscription_id,
     }
-    if sub.client_state:
-        head["client_state"] = sub.client_state
-    if sub.payload_mode == spb.PAYLOAD_MODE_THIN:
-        head["data_url"] = (
-            f"{fetch_base.rstrip('/')}/events/{quote(event.id)}?access_token={lease.fetch_token}"
-        )
-    for key, value in sub.properties.items():
+    if target.client_state:
+        head["client_state"] = target.client_state
+    thin = target.payload_mode == spb.PAYLOAD_MODE_THIN
+    if thin:
+        token = webhook.delivery.fetch_token
+        head["data_url"] = f"{fetch_base.rstrip('/')}/events/{quote(event.id)}?access_token={token}"
+    for key, value in target.properties.items():
         head.setdefault(key, value)
     encoded = json.dumps(head, separators=(",", ":"), ensure_ascii=False).encode()
-    if sub.payload_mode == spb.PAYLOAD_MODE_THIN:
+    if thin:
         return encoded
     if _is_json(event.content_type):
         data = event.data or b"null"
     else:
         data = json.dumps(base64.b64encode(event.data).decode("ascii")).encode()
-        encoded = (
-            encoded[:-1] + b',"content_type":' + json.dumps(event.content_type).encode() + b"}"
-        )
+        kind = json.dumps(event.content_type).encode()
+        encoded = encoded[:-1] + b',"content_type":' + kind + b"}"
     return encoded[:-1] + b',"data":' + data + b"}"
 
 
-def headers_for(lease: dpb.LeasedDelivery, body: bytes, timestamp: int) -> dict[str, str]:
+def headers_for(webhook: Webhook, body: bytes, timestamp: int) -> dict[str, str]:
     """Signed headers; the subscription's own headers cannot replace the gateway's."""
-    headers = dict(lease.subscription.headers)
+    event_id = webhook.event.id
+    headers = dict(webhook.target.headers)
     headers.update(
         {
             "content-type": JSON,
             "user-agent": USER_AGENT,
-            "webhook-id": lease.event.id,
+            "webhook-id": event_id,
             "webhook-timestamp": str(timestamp),
-            "webhook-signature": sign(list(lease.signing_secrets), lease.event.id, timestamp, body),
+            "webhook-signature": sign(
+                list(webhook.target.signing_secrets), event_id, timestamp, body
+            ),
         }
     )
     return headers

@@ -11,9 +11,9 @@ import asyncio
 from dataclasses import dataclass
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
-import httpx
+import aiohttp
 
-from gateway.sender import describe_failure
+from gateway.sender import describe_failure, read_start
 from hookwire.v1 import deliveries_pb2 as dpb
 from hookwire.v1 import subscriptions_pb2 as spb
 
@@ -41,8 +41,8 @@ def _quote(text: bytes) -> str:
 
 
 class Handshaker:
-    def __init__(self, client: httpx.AsyncClient) -> None:
-        self._client = client
+    def __init__(self, session: aiohttp.ClientSession) -> None:
+        self._session = session
 
     async def perform(self, task: dpb.VerificationTask) -> HandshakeResult:
         timeout = task.timeout.seconds + task.timeout.nanos / 1e9 or 5.0
@@ -62,22 +62,24 @@ class Handshaker:
             return await self._cloudevents(task)
         return await self._echo_token(task)
 
-    async def _read(self, method: str, url: str, **kwargs: object) -> tuple[httpx.Response, bytes]:
-        async with self._client.stream(method, url, **kwargs) as response:  # type: ignore[arg-type]
-            body = bytearray()
-            async for chunk in response.aiter_raw():
-                body += chunk
-                if len(body) > MAX_ANSWER_BYTES:
-                    break
-            return response, bytes(body)
+    async def _read(
+        self, method: str, url: str, headers: dict[str, str] | None = None
+    ) -> tuple[int, dict[str, str], bytes]:
+        """(status, lower-cased headers, start of body); redirects are never followed."""
+        async with self._session.request(
+            method, url, headers=headers, data=b"", allow_redirects=False
+        ) as response:
+            body = await read_start(response, MAX_ANSWER_BYTES)
+            answer_headers = {k.lower(): v for k, v in response.headers.items()}
+            return response.status, answer_headers, body
 
     async def _echo_token(self, task: dpb.VerificationTask) -> HandshakeResult:
         url = with_query(task.url, {"validationToken": task.token})
-        response, body = await self._read(
-            "POST", url, headers={"content-type": "text/plain; charset=utf-8"}, content=b""
+        status, _, body = await self._read(
+            "POST", url, headers={"content-type": "text/plain; charset=utf-8"}
         )
-        if response.status_code != 200:
-            return HandshakeResult(False, f"endpoint answered HTTP {response.status_code}, not 200")
+        if status != 200:
+            return HandshakeResult(False, f"endpoint answered HTTP {status}, not 200")
         if body.strip() != task.token.encode():
             return HandshakeResult(False, f"endpoint answered {_quote(body)}, not the token")
         return HandshakeResult(True, "token echoed")
@@ -89,22 +91,22 @@ class Handshaker:
             "hub.challenge": task.token,
             "hub.lease_seconds": str(task.lease.seconds),
         }
-        response, body = await self._read("GET", with_query(task.url, params))
-        if not 200 <= response.status_code < 300:
-            return HandshakeResult(False, f"endpoint answered HTTP {response.status_code}")
+        status, _, body = await self._read("GET", with_query(task.url, params))
+        if not 200 <= status < 300:
+            return HandshakeResult(False, f"endpoint answered HTTP {status}")
         if body.strip() != task.token.encode():
             return HandshakeResult(False, f"endpoint answered {_quote(body)}, not the challenge")
         return HandshakeResult(True, "challenge echoed")
 
     async def _cloudevents(self, task: dpb.VerificationTask) -> HandshakeResult:
-        response, _ = await self._read(
+        status, headers, _ = await self._read(
             "OPTIONS", task.url, headers={"WebHook-Request-Origin": task.origin}
         )
-        if not 200 <= response.status_code < 300:
-            return HandshakeResult(False, f"endpoint answered HTTP {response.status_code}")
-        allowed = response.headers.get("webhook-allowed-origin", "")
+        if not 200 <= status < 300:
+            return HandshakeResult(False, f"endpoint answered HTTP {status}")
+        allowed = headers.get("webhook-allowed-origin", "")
         if allowed.strip() not in (task.origin, "*"):
             shown = repr(allowed) if allowed else "no WebHook-Allowed-Origin"
             return HandshakeResult(False, f"endpoint allowed {shown}, not {task.origin!r}")
-        rate = response.headers.get("webhook-allowed-rate", "").strip()
+        rate = headers.get("webhook-allowed-rate", "").strip()
         return HandshakeResult(True, "origin allowed", int(rate) if rate.isdigit() else 0)

@@ -16,7 +16,7 @@ from aiohttp import web
 from gateway.address_guard import AddressPolicy
 from gateway.handshakes import Handshaker
 from gateway.http_app import build_app
-from gateway.sender import WebhookSender, make_client
+from gateway.sender import WebhookSender, make_session
 from gateway.worker import GatewayWorker
 from hookwire.v1 import events_pb2_grpc as erpc
 
@@ -59,7 +59,7 @@ def _split_address(address: str) -> tuple[str, int]:
 async def serve_gateway(config: GatewayConfig, stop: asyncio.Event) -> None:
     policy = AddressPolicy.from_env_value(config.allowed_cidrs)
     gateway_id = config.gateway_id or f"{socket.gethostname()}:{os.getpid()}"
-    client = make_client(policy, max_connections=max(config.concurrency, 16))
+    session = make_session(policy, max_connections=max(config.concurrency, 16))
     host, port = _split_address(config.http_address)
     async with grpc.aio.insecure_channel(config.broker_address) as channel:
         runner = web.AppRunner(build_app(erpc.EventServiceStub(channel)), access_log=None)
@@ -67,8 +67,8 @@ async def serve_gateway(config: GatewayConfig, stop: asyncio.Event) -> None:
         await web.TCPSite(runner, host, port, reuse_port=True).start()
         bound_host, bound_port = runner.addresses[0][:2]
         fetch_base = config.public_url or f"http://{_host_for_url(bound_host)}:{bound_port}"
-        sender = WebhookSender(client, fetch_base)
-        worker = GatewayWorker(channel, sender, Handshaker(client), gateway_id, config.concurrency)
+        sender = WebhookSender(session, fetch_base)
+        worker = GatewayWorker(channel, sender, Handshaker(session), gateway_id, config.concurrency)
         running = asyncio.create_task(worker.run())
         orphaned = asyncio.create_task(_watch_parent(config.parent_pid, stop))
         await stop.wait()
@@ -80,7 +80,7 @@ async def serve_gateway(config: GatewayConfig, stop: asyncio.Event) -> None:
         except TimeoutError:
             running.cancel()
         await runner.cleanup()
-    await client.aclose()
+    await session.close()
 
 
 async def _watch_parent(parent_pid: int, stop: asyncio.Event) -> None:

@@ -16,6 +16,7 @@ import grpc
 from google.protobuf.duration_pb2 import Duration
 from google.protobuf.timestamp_pb2 import Timestamp
 
+from gateway.envelope import Webhook
 from gateway.handshakes import Handshaker
 from gateway.sender import WebhookSender
 from hookwire.v1 import deliveries_pb2 as dpb
@@ -95,8 +96,14 @@ class GatewayWorker:
         self._pending.credits = 0  # the opening message grants every free slot
         call = self._stub.LeaseDeliveries(self._requests())
         async for response in call:
-            for lease in response.deliveries:
-                self._start(self._deliver(lease))
+            events = {event.id: event for event in response.events}
+            targets = {target.subscription_id: target for target in response.targets}
+            timeout = response.timeout.ToNanoseconds() / 1e9
+            for delivery in response.deliveries:
+                webhook = Webhook(
+                    delivery, events[delivery.event_id], targets[delivery.subscription_id], timeout
+                )
+                self._start(self._deliver(webhook))
             for task in response.verifications:
                 self._start(self._verify(task))
 
@@ -105,11 +112,11 @@ class GatewayWorker:
         self._in_flight.add(task)
         task.add_done_callback(self._in_flight.discard)
 
-    async def _deliver(self, lease: dpb.LeasedDelivery) -> None:
-        started, latency, report = await self._sender.send(lease)
+    async def _deliver(self, webhook: Webhook) -> None:
+        started, latency, report = await self._sender.send(webhook)
         outcome = dpb.DeliveryOutcome(
-            delivery_id=lease.delivery.id,
-            lease_id=lease.lease_id,
+            delivery_id=webhook.delivery.delivery_id,
+            lease_id=webhook.delivery.lease_id,
             result=report.result,
             status_code=report.status_code,
             attempt_time=_timestamp(started),

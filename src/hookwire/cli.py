@@ -123,8 +123,6 @@ def main(argv: list[str] | None = None) -> int:
         level=os.environ.get("HOOKWIRE_LOG_LEVEL", "INFO"),
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
-    # Request logs would carry subscriber URLs, which may embed credentials.
-    logging.getLogger("httpx").setLevel(logging.WARNING)
     if args.command in ("serve", "broker"):
         from broker.storage.contract import StoreError
         from hookwire.serve import serve

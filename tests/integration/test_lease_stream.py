@@ -49,7 +49,7 @@ class FakeGatewayStream:
 
 def outcome(lease: dpb.LeasedDelivery, status: int, result: int, **fields: object):
     return dpb.DeliveryOutcome(
-        delivery_id=lease.delivery.id,
+        delivery_id=lease.delivery_id,
         lease_id=lease.lease_id,
         status_code=status,
         result=result,  # type: ignore[arg-type]
@@ -71,16 +71,20 @@ async def test_lease_carries_event_subscription_and_signing_secret(
     await wait_attached(broker, 1)
     published = await api.events.PublishEvent(epb.PublishEventRequest(type="a.b", data=b'{"k":1}'))
 
-    [lease] = (await stream.receive()).deliveries
+    response = await stream.receive()
+    [lease] = response.deliveries
+    [event] = response.events
+    [target] = response.targets
 
-    assert lease.event == published.event
-    assert lease.subscription.id == sub.id
-    assert lease.subscription.url == "https://hooks.example.com/x"
-    assert lease.subscription.secret == ""  # the secret travels only as a signing secret
-    assert list(lease.signing_secrets) == [sub.secret]
+    assert event == published.event
+    assert (lease.event_id, lease.subscription_id) == (event.id, sub.id)
+    assert target.subscription_id == sub.id
+    assert target.url == "https://hooks.example.com/x"
+    assert list(target.signing_secrets) == [sub.secret]
     assert lease.lease_id
-    assert lease.delivery.state == dpb.DELIVERY_STATE_PENDING
-    assert lease.timeout.ToNanoseconds() > 0
+    assert lease.attempt_number == 1
+    assert response.timeout.ToNanoseconds() > 0
+    assert response.lease_expire_time.seconds > 0
 
     stream.send(outcomes=[outcome(lease, 204, dpb.ATTEMPT_RESULT_SUCCEEDED)], credits=1)
 
@@ -111,7 +115,7 @@ async def test_expired_lease_is_handed_out_again_and_late_report_ignored(
     second = FakeGatewayStream(api, "fast", credits=1)
     [fresh] = (await second.receive()).deliveries
 
-    assert fresh.delivery.id == stale.delivery.id
+    assert fresh.delivery_id == stale.delivery_id
     assert fresh.lease_id != stale.lease_id
     # The slow gateway's late failure, then the fresh success, in one ordered report.
     second.send(

@@ -7,8 +7,6 @@ import socket
 from collections.abc import AsyncIterator
 
 import aiohttp
-import httpx
-import httpx_aiohttp
 import pytest
 from aiohttp import web
 from aiohttp.abc import AbstractResolver, ResolveResult
@@ -141,10 +139,8 @@ async def server_port() -> AsyncIterator[int]:
         await runner.cleanup()
 
 
-def make_client(policy: AddressPolicy) -> httpx.AsyncClient:
-    session = aiohttp.ClientSession(connector=guarded_connector(policy))
-    transport = httpx_aiohttp.AiohttpTransport(client=session)
-    return httpx.AsyncClient(transport=transport)
+def make_client(policy: AddressPolicy) -> aiohttp.ClientSession:
+    return aiohttp.ClientSession(connector=guarded_connector(policy))
 
 
 class DualStackResolver(AbstractResolver):
@@ -165,10 +161,8 @@ class DualStackResolver(AbstractResolver):
 @pytest.mark.parametrize("host", ["127.0.0.1", "localhost"])
 async def test_guarded_connector_blocks_loopback(server_port: int, host: str) -> None:
     async with make_client(AddressPolicy()) as client:
-        # httpx-aiohttp 0.2 maps ClientConnectorError to httpx.ConnectTimeout (its
-        # map picks the ClientConnectionError entry), so only TransportError is stable.
-        with pytest.raises(httpx.TransportError) as info:
-            await client.post(f"http://{host}:{server_port}/", content=b"hi")
+        with pytest.raises(aiohttp.ClientConnectorError) as info:
+            await client.post(f"http://{host}:{server_port}/", data=b"hi")
     reason = blocked_reason(info.value)
     assert reason is not None
     assert reason.startswith("refusing to connect to ")
@@ -189,10 +183,8 @@ async def test_blocked_reason_survives_combined_happy_eyeballs_error(server_port
     # Both families fail in one attempt, so aiohappyeyeballs raises a fresh
     # "Multiple exceptions" OSError and only the message text remains.
     connector = guarded_connector(AddressPolicy(), resolver=DualStackResolver())
-    session = aiohttp.ClientSession(connector=connector)
-    transport = httpx_aiohttp.AiohttpTransport(client=session)
-    async with httpx.AsyncClient(transport=transport) as client:
-        with pytest.raises(httpx.TransportError) as info:
+    async with aiohttp.ClientSession(connector=connector) as client:
+        with pytest.raises(aiohttp.ClientError) as info:
             await client.post(f"http://dual.test:{server_port}/")
     assert "Multiple exceptions" in str(info.value)
     assert blocked_reason(info.value) == "refusing to connect to ::1: loopback address"
@@ -200,7 +192,9 @@ async def test_blocked_reason_survives_combined_happy_eyeballs_error(server_port
 
 @pytest.mark.parametrize("host", ["127.0.0.1", "localhost"])
 async def test_guarded_connector_allows_allow_listed(server_port: int, host: str) -> None:
-    async with make_client(AddressPolicy(["127.0.0.0/8", "::1/128"])) as client:
-        response = await client.post(f"http://{host}:{server_port}/", content=b"hi")
-    assert response.status_code == 200
-    assert response.text == "ok:hi"
+    async with (
+        make_client(AddressPolicy(["127.0.0.0/8", "::1/128"])) as client,
+        client.post(f"http://{host}:{server_port}/", data=b"hi") as response,
+    ):
+        assert response.status == 200
+        assert await response.text() == "ok:hi"

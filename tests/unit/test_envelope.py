@@ -1,7 +1,7 @@
 import base64
 import json
 
-from gateway.envelope import body_for, headers_for
+from gateway.envelope import Webhook, body_for, headers_for
 from gateway.signing import verify
 from hookwire.v1 import deliveries_pb2 as dpb
 from hookwire.v1 import events_pb2 as epb
@@ -12,15 +12,19 @@ SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
 
 def lease(
     data: bytes = b'{"amount": 5}', content_type: str = "application/json", **sub: object
-) -> dpb.LeasedDelivery:
+) -> Webhook:
     event = epb.Event(id="evt_1", type="invoice.paid", data=data, content_type=content_type)
     event.create_time.FromSeconds(1_700_000_000)
-    return dpb.LeasedDelivery(
-        event=event,
-        subscription=spb.Subscription(id="sub_1", url="https://example.com/hook", **sub),  # type: ignore[arg-type]
+    target = dpb.DeliveryTarget(
+        subscription_id="sub_1",
+        url="https://example.com/hook",
         signing_secrets=[SECRET],
-        lease_id="lse_1",
+        **sub,  # type: ignore[arg-type]
     )
+    delivery = dpb.LeasedDelivery(
+        delivery_id="dlv_1", event_id="evt_1", subscription_id="sub_1", lease_id="lse_1"
+    )
+    return Webhook(delivery, event, target, 15.0)
 
 
 def test_full_body_carries_event_json_as_sent() -> None:
@@ -67,7 +71,7 @@ def test_headers_are_signed_standard_webhooks() -> None:
 def test_rotation_signs_with_every_secret() -> None:
     delivery = lease()
     other = "whsec_" + base64.b64encode(b"k" * 32).decode()
-    delivery.signing_secrets[:] = [other, SECRET]
+    delivery.target.signing_secrets[:] = [other, SECRET]
     body = body_for(delivery)
     headers = headers_for(delivery, body, 1_700_000_000)
     assert len(headers["webhook-signature"].split(" ")) == 2
