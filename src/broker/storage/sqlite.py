@@ -1,17 +1,14 @@
 """The embedded store: one SQLite file in WAL mode.
 
-One writer connection (every write transaction `BEGIN IMMEDIATE`, serialized by a lock
-so statements of concurrent coroutines never interleave inside a transaction) and one
-reader connection, which sees only committed snapshots.
+Writes go through `SqliteWriter` (whole transactions on one thread, `BEGIN IMMEDIATE`);
+reads use an aiosqlite connection of their own, which sees only committed snapshots.
 """
 
 from __future__ import annotations
 
-import asyncio
 import json
 import sqlite3
-from collections.abc import AsyncIterator, Callable, Iterable, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 import aiosqlite
@@ -37,7 +34,7 @@ from broker.storage.contract import (
     OutcomesApplied,
     StoreError,
 )
-from broker.storage.named_sql import load_migrations, load_queries
+from broker.storage.named_sql import load_queries
 from broker.storage.rows import (
     attempt_from,
     delivery_from,
@@ -45,78 +42,78 @@ from broker.storage.rows import (
     subscription_from,
     subscription_params,
 )
+from broker.storage.sqlite_writer import PRAGMAS, SqliteWriter
 
 _Q = load_queries("sqlite")
+REPLAY_PAGE = 1000
 
 
 def _ids(values: Iterable[str]) -> dict[str, str]:
     return {"ids": json.dumps(list(values))}
 
 
+def _all(conn: sqlite3.Connection, query: str, params: dict[str, Any]) -> list[sqlite3.Row]:
+    return conn.execute(_Q[query], params).fetchall()
+
+
+def _publish_in(
+    conn: sqlite3.Connection,
+    events: Sequence[NewEvent],
+    now: float,
+    make_id: MakeId,
+    targets: Sequence[Sequence[str]] = (),
+) -> list[PublishResult]:
+    """Publish inside the caller's transaction (so notices commit with their cause)."""
+    if not events:
+        return []
+    stored: dict[str, Event] = {}
+    keys = [e.idempotency_key for e in events if e.idempotency_key]
+    if keys:
+        rows = _all(conn, "events_by_idempotency_key", {"keys": json.dumps(keys)})
+        stored = {row["idempotency_key"]: event_from(row) for row in rows}
+    by_pattern: dict[str, list[str]] = {}
+    patterns = json.dumps(plans.patterns_for(events))
+    for row in _all(conn, "matching_subscriptions", {"patterns": patterns, "now": now}):
+        by_pattern.setdefault(row[0], []).append(row[1])
+    plan = plans.plan_publish(events, stored, by_pattern, now, make_id, targets)
+    if plan.event_rows:
+        conn.executemany(_Q["insert_event"], plan.event_rows)
+    if plan.delivery_rows:
+        conn.executemany(_Q["insert_delivery"], plan.delivery_rows)
+    return plan.results
+
+
+def _write_patterns(conn: sqlite3.Connection, sub: Subscription) -> None:
+    conn.execute(_Q["delete_patterns"], {"id": sub.id})
+    conn.executemany(
+        _Q["insert_pattern"], [{"pattern": p, "subscription_id": sub.id} for p in sub.event_types]
+    )
+
+
 class SqliteStore:
     """`Store` on SQLite; open it with `await SqliteStore.open(path)`."""
 
-    def __init__(self, writer: aiosqlite.Connection, reader: aiosqlite.Connection) -> None:
+    def __init__(self, writer: SqliteWriter, reader: aiosqlite.Connection) -> None:
         self._writer = writer
         self._reader = reader
-        self._lock = asyncio.Lock()
 
     @classmethod
     async def open(cls, path: str) -> SqliteStore:
+        writer = SqliteWriter(path)
+        await writer.open()
         try:
-            writer = await cls._connect(path)
-            await cls._migrate(writer)
-            reader = await cls._connect(path)
+            reader = await aiosqlite.connect(path, isolation_level=None)
+            reader.row_factory = sqlite3.Row
+            for pragma in PRAGMAS:
+                await reader.execute(pragma)
         except sqlite3.Error as exc:
+            await writer.close()
             raise StoreError(f"cannot open SQLite database: {exc}") from exc
         return cls(writer, reader)
-
-    @staticmethod
-    async def _connect(path: str) -> aiosqlite.Connection:
-        conn = await aiosqlite.connect(path, isolation_level=None)
-        conn.row_factory = sqlite3.Row
-        for pragma in (
-            "PRAGMA journal_mode=WAL",
-            "PRAGMA synchronous=FULL",
-            "PRAGMA busy_timeout=5000",
-            "PRAGMA foreign_keys=OFF",
-        ):
-            await conn.execute(pragma)
-        return conn
-
-    @staticmethod
-    async def _migrate(conn: aiosqlite.Connection) -> None:
-        async with conn.execute("PRAGMA user_version") as cursor:
-            row = await cursor.fetchone()
-        current = int(row[0]) if row else 0
-        for version, script in load_migrations("sqlite"):
-            if version <= current:
-                continue
-            try:
-                await conn.executescript(
-                    f"BEGIN IMMEDIATE;\n{script}\nPRAGMA user_version = {version};\nCOMMIT;"
-                )
-            except sqlite3.Error:
-                await conn.execute("ROLLBACK")
-                raise
 
     async def close(self) -> None:
         await self._reader.close()
         await self._writer.close()
-
-    @asynccontextmanager
-    async def _transaction(self, what: str) -> AsyncIterator[aiosqlite.Connection]:
-        async with self._lock:
-            try:
-                await self._writer.execute("BEGIN IMMEDIATE")
-                try:
-                    yield self._writer
-                except BaseException:
-                    await self._writer.execute("ROLLBACK")
-                    raise
-                await self._writer.execute("COMMIT")
-            except sqlite3.Error as exc:
-                raise StoreError(f"{what} failed: {exc.__class__.__name__}") from exc
 
     async def _read(self, query: str, params: dict[str, Any]) -> list[sqlite3.Row]:
         try:
@@ -124,13 +121,6 @@ class SqliteStore:
                 return list(await cursor.fetchall())
         except sqlite3.Error as exc:
             raise StoreError(f"{query} failed: {exc.__class__.__name__}") from exc
-
-    @staticmethod
-    async def _fetch(
-        conn: aiosqlite.Connection, query: str, params: dict[str, Any]
-    ) -> list[sqlite3.Row]:
-        async with conn.execute(_Q[query], params) as cursor:
-            return list(await cursor.fetchall())
 
     # -- events ---------------------------------------------------------------
 
@@ -141,37 +131,9 @@ class SqliteStore:
         make_id: MakeId,
         targets: Sequence[Sequence[str]] = (),
     ) -> list[PublishResult]:
-        async with self._transaction("publish") as conn:
-            return await self._publish_in(conn, events, now, make_id, targets)
-
-    async def _publish_in(
-        self,
-        conn: aiosqlite.Connection,
-        events: Sequence[NewEvent],
-        now: float,
-        make_id: MakeId,
-        targets: Sequence[Sequence[str]] = (),
-    ) -> list[PublishResult]:
-        """Publish inside the caller's transaction (so notices commit with their cause)."""
-        if not events:
-            return []
-        keys = [e.idempotency_key for e in events if e.idempotency_key]
-        stored: dict[str, Event] = {}
-        if keys:
-            rows = await self._fetch(conn, "events_by_idempotency_key", {"keys": json.dumps(keys)})
-            stored = {row["idempotency_key"]: event_from(row) for row in rows}
-        by_pattern: dict[str, list[str]] = {}
-        patterns = plans.patterns_for(events)
-        for row in await self._fetch(
-            conn, "matching_subscriptions", {"patterns": json.dumps(patterns), "now": now}
-        ):
-            by_pattern.setdefault(row[0], []).append(row[1])
-        plan = plans.plan_publish(events, stored, by_pattern, now, make_id, targets)
-        if plan.event_rows:
-            await conn.executemany(_Q["insert_event"], plan.event_rows)
-        if plan.delivery_rows:
-            await conn.executemany(_Q["insert_delivery"], plan.delivery_rows)
-        return plan.results
+        return await self._writer.run(
+            "publish", lambda conn: _publish_in(conn, events, now, make_id, targets), durable=True
+        )
 
     async def get_event(self, event_id: str) -> Event | None:
         rows = await self._read("get_event", {"id": event_id})
@@ -187,16 +149,11 @@ class SqliteStore:
     # -- subscriptions ---------------------------------------------------------
 
     async def create_subscription(self, subscription: Subscription) -> None:
-        async with self._transaction("create subscription") as conn:
-            await conn.execute(_Q["insert_subscription"], subscription_params(subscription))
-            await self._write_patterns(conn, subscription)
+        def create(conn: sqlite3.Connection) -> None:
+            conn.execute(_Q["insert_subscription"], subscription_params(subscription))
+            _write_patterns(conn, subscription)
 
-    async def _write_patterns(self, conn: aiosqlite.Connection, sub: Subscription) -> None:
-        await conn.execute(_Q["delete_patterns"], {"id": sub.id})
-        await conn.executemany(
-            _Q["insert_pattern"],
-            [{"pattern": p, "subscription_id": sub.id} for p in sub.event_types],
-        )
+        await self._writer.run("create subscription", create, durable=True)
 
     async def get_subscription(self, subscription_id: str) -> Subscription | None:
         rows = await self._read("get_subscription", {"id": subscription_id})
@@ -213,23 +170,24 @@ class SqliteStore:
     ) -> bool:
         params = subscription_params(subscription)
         params["expected_update_time"] = expected_update_time
-        async with self._transaction("update subscription") as conn:
-            cursor = await conn.execute(_Q["update_subscription"], params)
-            if cursor.rowcount == 0:
+
+        def update(conn: sqlite3.Connection) -> bool:
+            if conn.execute(_Q["update_subscription"], params).rowcount == 0:
                 return False
-            await self._write_patterns(conn, subscription)
-        return True
+            _write_patterns(conn, subscription)
+            return True
+
+        return await self._writer.run("update subscription", update, durable=True)
 
     async def delete_subscription(self, subscription_id: str, now: float) -> bool:
-        async with self._transaction("delete subscription") as conn:
-            cursor = await conn.execute(_Q["delete_subscription"], {"id": subscription_id})
-            if cursor.rowcount == 0:
+        def delete(conn: sqlite3.Connection) -> bool:
+            if conn.execute(_Q["delete_subscription"], {"id": subscription_id}).rowcount == 0:
                 return False
-            await conn.execute(_Q["delete_patterns"], {"id": subscription_id})
-            await conn.execute(
-                _Q["cancel_subscription_deliveries"], {"id": subscription_id, "now": now}
-            )
-        return True
+            conn.execute(_Q["delete_patterns"], {"id": subscription_id})
+            conn.execute(_Q["cancel_subscription_deliveries"], {"id": subscription_id, "now": now})
+            return True
+
+        return await self._writer.run("delete subscription", delete, durable=True)
 
     # -- deliveries ---------------------------------------------------------------
 
@@ -259,9 +217,11 @@ class SqliteStore:
         return [attempt_from(row) for row in await self._read("list_attempts", params)]
 
     async def retry_delivery(self, delivery_id: str, now: float) -> Delivery | None:
-        async with self._transaction("retry delivery") as conn:
-            rows = await self._fetch(conn, "retry_delivery", {"id": delivery_id, "now": now})
-        return delivery_from(rows[0]) if rows else None
+        def retry(conn: sqlite3.Connection) -> Delivery | None:
+            rows = _all(conn, "retry_delivery", {"id": delivery_id, "now": now})
+            return delivery_from(rows[0]) if rows else None
+
+        return await self._writer.run("retry delivery", retry, durable=True)
 
     async def lease(
         self,
@@ -272,34 +232,31 @@ class SqliteStore:
         blocked: Sequence[str] = (),
         room: Callable[[str], int] | None = None,
     ) -> list[Lease]:
-        async with self._transaction("lease") as conn:
+        def lease(conn: sqlite3.Connection) -> list[Lease]:
             params = {"now": now, "limit": limit, "blocked": json.dumps(list(blocked))}
-            candidates = [(r[0], r[1]) for r in await self._fetch(conn, "due_deliveries", params)]
+            candidates = [(r[0], r[1]) for r in _all(conn, "due_deliveries", params)]
             chosen = plans.within_room(candidates, room)
             if not chosen:
                 return []
-            lease = {"lease_expire_time": lease_expire_time, "lease_id": lease_id}
-            deliveries = [
-                delivery_from(r)
-                for r in await self._fetch(conn, "lease_deliveries", {**lease, **_ids(chosen)})
-            ]
+            marks = {"lease_expire_time": lease_expire_time, "lease_id": lease_id, **_ids(chosen)}
+            deliveries = [delivery_from(r) for r in _all(conn, "lease_deliveries", marks)]
             events = {
                 r["id"]: event_from(r)
-                for r in await self._fetch(
-                    conn, "events_by_ids", _ids({d.event_id for d in deliveries})
-                )
+                for r in _all(conn, "events_by_ids", _ids({d.event_id for d in deliveries}))
             }
             subs = {
                 r["id"]: subscription_from(r)
-                for r in await self._fetch(
+                for r in _all(
                     conn, "subscriptions_by_ids", _ids({d.subscription_id for d in deliveries})
                 )
             }
-        deliveries.sort(key=lambda d: (d.create_time, d.id))
-        return [
-            Lease(d, events[d.event_id], subs[d.subscription_id], lease_id, lease_expire_time)
-            for d in deliveries
-        ]
+            deliveries.sort(key=lambda d: (d.create_time, d.id))
+            return [
+                Lease(d, events[d.event_id], subs[d.subscription_id], lease_id, lease_expire_time)
+                for d in deliveries
+            ]
+
+        return await self._writer.run("lease", lease)
 
     async def next_due_time(self, blocked: Sequence[str] = ()) -> float | None:
         rows = await self._read("next_due_time", {"blocked": json.dumps(list(blocked))})
@@ -313,20 +270,14 @@ class SqliteStore:
         make_id: MakeId,
         notices: NoticesFor | None = None,
     ) -> OutcomesApplied:
-        async with self._transaction("record outcomes") as conn:
+        def record(conn: sqlite3.Connection) -> OutcomesApplied:
+            wanted = _ids({o.delivery_id for o in outcomes})
             deliveries = {
-                r["id"]: delivery_from(r)
-                for r in await self._fetch(
-                    conn, "deliveries_by_ids", _ids({o.delivery_id for o in outcomes})
-                )
+                r["id"]: delivery_from(r) for r in _all(conn, "deliveries_by_ids", wanted)
             }
+            owners = _ids({d.subscription_id for d in deliveries.values()})
             subs = {
-                r["id"]: subscription_from(r)
-                for r in await self._fetch(
-                    conn,
-                    "subscriptions_by_ids",
-                    _ids({d.subscription_id for d in deliveries.values()}),
-                )
+                r["id"]: subscription_from(r) for r in _all(conn, "subscriptions_by_ids", owners)
             }
             plan = plans.plan_outcomes(outcomes, deliveries, subs, decide, now, make_id)
             for query, rows in (
@@ -337,70 +288,74 @@ class SqliteStore:
                 ("disable_subscription", plan.disabled),
             ):
                 if rows:
-                    await conn.executemany(_Q[query], rows)
+                    conn.executemany(_Q[query], rows)
             result = OutcomesApplied(plan.applied, list(plan.newly_disabled.values()))
             if notices is not None:
-                await self._publish_in(conn, notices(result), now, make_id)
-        return result
+                _publish_in(conn, notices(result), now, make_id)
+            return result
+
+        return await self._writer.run("record outcomes", record)
 
     # -- lifecycle ----------------------------------------------------------------
 
     async def warn_expiring(
         self, before: float, limit: int, now: float, make_id: MakeId, notice: Notice
     ) -> list[Subscription]:
-        async with self._transaction("warn expiring") as conn:
+        def warn(conn: sqlite3.Connection) -> list[Subscription]:
             params = {"before": before, "limit": limit}
-            subs = [
-                subscription_from(r)
-                for r in await self._fetch(conn, "subscriptions_to_warn", params)
-            ]
+            subs = [subscription_from(r) for r in _all(conn, "subscriptions_to_warn", params)]
             if subs:
-                await self._publish_in(
-                    conn, [notice(s) for s in subs], now, make_id, [[s.id] for s in subs]
-                )
-                await conn.executemany(
+                _publish_in(conn, [notice(s) for s in subs], now, make_id, [[s.id] for s in subs])
+                conn.executemany(
                     _Q["mark_expiring_notified"], [{"id": s.id, "now": now} for s in subs]
                 )
-        return subs
+            return subs
+
+        return await self._writer.run("warn expiring", warn, durable=True)
 
     async def expire_subscriptions(
         self, now: float, limit: int, make_id: MakeId, notice: Notice
     ) -> list[Subscription]:
-        async with self._transaction("expire subscriptions") as conn:
-            rows = await self._fetch(conn, "expire_subscriptions", {"now": now, "limit": limit})
+        def expire(conn: sqlite3.Connection) -> list[Subscription]:
+            rows = _all(conn, "expire_subscriptions", {"now": now, "limit": limit})
             subs = [subscription_from(row) for row in rows]
-            await self._publish_in(conn, [notice(s) for s in subs], now, make_id)
-        return subs
+            _publish_in(conn, [notice(s) for s in subs], now, make_id)
+            return subs
+
+        return await self._writer.run("expire subscriptions", expire, durable=True)
 
     async def replay(
         self, subscription: Subscription, start: float, end: float, now: float, make_id: MakeId
     ) -> int:
-        queued, after = 0, ""
-        while True:
-            async with self._transaction("replay") as conn:
-                params = {"start": start, "end": end, "after": after, "limit": 1000}
-                events = [(r[0], r[1]) for r in await self._fetch(conn, "events_in_window", params)]
+        def replay_page(after: str) -> Callable[[sqlite3.Connection], tuple[int, str]]:
+            def work(conn: sqlite3.Connection) -> tuple[int, str]:
+                params = {"start": start, "end": end, "after": after, "limit": REPLAY_PAGE}
+                events = [(r[0], r[1]) for r in _all(conn, "events_in_window", params)]
                 rows = plans.replay_rows(subscription, events, now, make_id)
                 if rows:
-                    await conn.executemany(_Q["insert_delivery"], rows)
-            queued += len(rows)
-            if len(events) < 1000:
+                    conn.executemany(_Q["insert_delivery"], rows)
+                last = events[-1][0] if len(events) == REPLAY_PAGE else ""
+                return len(rows), last
+
+            return work
+
+        queued, after = 0, ""
+        while True:
+            count, after = await self._writer.run("replay", replay_page(after), durable=True)
+            queued += count
+            if not after:
                 return queued
-            after = events[-1][0]
 
     async def purge_events(self, before: float, limit: int) -> int:
-        async with self._transaction("purge events") as conn:
-            events = [
-                r[0]
-                for r in await self._fetch(conn, "purge_events", {"before": before, "limit": limit})
-            ]
+        def purge(conn: sqlite3.Connection) -> int:
+            events = [r[0] for r in _all(conn, "purge_events", {"before": before, "limit": limit})]
             if events:
-                deliveries = [
-                    r[0] for r in await self._fetch(conn, "purge_deliveries", _ids(events))
-                ]
+                deliveries = [r[0] for r in _all(conn, "purge_deliveries", _ids(events))]
                 if deliveries:
-                    await conn.execute(_Q["purge_attempts"], _ids(deliveries))
-        return len(events)
+                    conn.execute(_Q["purge_attempts"], _ids(deliveries))
+            return len(events)
+
+        return await self._writer.run("purge events", purge)
 
 
 def _pattern_filter(pattern: str) -> tuple[str, str]:
