@@ -8,7 +8,6 @@ falls due, so new work is pushed at once and nothing waits on a slow poll.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -114,7 +113,8 @@ class Dispatcher:
                 self._throttle.leased(leases, now)
                 session.credits -= len(leases)
                 session.outbox.put_nowait(leases)
-                saturated = True  # more may be due; the next round finds out
+            # Fewer than asked means drained (or capped: then the due time says "now").
+            saturated = saturated or len(leases) == want
         return saturated
 
     async def _sleep_until_due(self) -> None:
@@ -131,8 +131,9 @@ class Dispatcher:
                     timeout = min(timeout, max(moment - now, 0.0))
         if timeout <= 0:
             return
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._wakeup.wait(), timeout)
+        alarm = asyncio.get_running_loop().call_later(timeout, self._wakeup.set)
+        await self._wakeup.wait()
+        alarm.cancel()
 
     # -- outcomes -------------------------------------------------------------------
 

@@ -78,6 +78,7 @@ class Event:
 class PublishResult:
     event: Event
     duplicate: bool
+    queued: int = 0  # deliveries this publish queued
 
 
 @dataclass(slots=True)

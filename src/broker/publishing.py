@@ -154,4 +154,5 @@ class Publisher:
             if not pending.done.done():
                 pending.done.set_result(results[start:end])
             start = end
-        self._on_committed()
+        if any(r.queued for r in results):
+            self._on_committed()

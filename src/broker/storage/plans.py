@@ -66,7 +66,6 @@ def plan_publish(
         )
         if new.idempotency_key:
             seen[new.idempotency_key] = event
-        plan.results.append(PublishResult(event, duplicate=False))
         plan.event_rows.append(event_params(event))
         subscriber_ids = {
             sub_id
@@ -75,6 +74,7 @@ def plan_publish(
         }
         if index < len(targets):
             subscriber_ids.update(targets[index])
+        plan.results.append(PublishResult(event, duplicate=False, queued=len(subscriber_ids)))
         for sub_id in sorted(subscriber_ids):
             plan.delivery_rows.append(
                 {
