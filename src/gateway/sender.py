@@ -10,6 +10,7 @@ Performance). Client errors stop here: a failure is an AttemptReport, never an e
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections.abc import Callable
 
@@ -21,6 +22,7 @@ from gateway.outcome import AttemptReport, report_for_response
 from hookwire.v1 import deliveries_pb2 as dpb
 
 BODY_EXCERPT_BYTES = 4096
+log = logging.getLogger(__name__)
 
 
 def make_session(policy: AddressPolicy, max_connections: int = 512) -> aiohttp.ClientSession:
@@ -79,9 +81,15 @@ class WebhookSender:
     async def send(self, webhook: Webhook) -> tuple[float, float, AttemptReport]:
         """(attempt start, latency seconds, report) for one attempt."""
         started = self._clock()
-        body = body_for(webhook, self._fetch_base)
-        headers = headers_for(webhook, body, int(started))
         tick = time.perf_counter()
+        try:
+            body = body_for(webhook, self._fetch_base)
+            headers = headers_for(webhook, body, int(started))
+        except (ValueError, KeyError) as exc:
+            # A request we cannot build is a failed attempt, never a lost delivery.
+            log.error("cannot build webhook %s: %s", webhook.delivery.delivery_id, exc)
+            report = AttemptReport(dpb.ATTEMPT_RESULT_FAILED, error="gateway could not sign")
+            return started, time.perf_counter() - tick, report
         try:
             async with asyncio.timeout(webhook.timeout or 15.0):
                 report = await self._post(webhook.target.url, headers, body)
