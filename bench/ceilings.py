@@ -1,6 +1,6 @@
 """The ceilings the pipeline is held against, measured in the same run on the same machine.
 
-* grpc_noop_unary_cps: a grpc.aio server (own process, default asyncio loop like the broker)
+* grpc_noop_unary_cps: a grpc.aio server (own process, on uvloop like the broker)
   whose generic handler answers every 1 KiB request with an empty response; a grpc.aio
   client at concurrency 64. No Python gRPC publisher can beat it, so PublishEvent is
   judged as a fraction of it.
@@ -20,6 +20,7 @@ import time
 import aiohttp
 import grpc
 import payload
+import uvloop
 from clients import SinkClient, check
 from load import Rate, closed_loop
 
@@ -50,7 +51,7 @@ async def serve_noop() -> None:
 async def noop_unary(address: str, concurrency: int, warmup: float, duration: float) -> Rate:
     """Calls per second of the no-op unary method; every response must be empty."""
     async with grpc.aio.insecure_channel(address) as channel:
-        call = channel.unary_unary(NOOP_METHOD)
+        call: grpc.aio.UnaryUnaryMultiCallable[bytes, bytes] = channel.unary_unary(NOOP_METHOD)
 
         async def one(worker: int) -> int:
             reply = await call(MESSAGE, timeout=10)
@@ -87,7 +88,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--serve-noop", action="store_true", required=True)
     parser.parse_args()
-    asyncio.run(serve_noop())
+    uvloop.run(serve_noop())
 
 
 if __name__ == "__main__":

@@ -14,7 +14,6 @@ from typing import Any
 import aiohttp
 import grpc
 import payload
-from google.protobuf.duration_pb2 import Duration
 
 from hookwire.v1 import deliveries_pb2 as dpb
 from hookwire.v1 import deliveries_pb2_grpc as drpc
@@ -59,18 +58,13 @@ class Api:
     async def __aexit__(self, *exc: object) -> None:
         await self.channel.close()
 
-    async def subscribe(
-        self, url: str, patterns: list[str], retry_schedule: list[float] | None = None
-    ) -> str:
+    async def subscribe(self, url: str, patterns: list[str]) -> str:
         """An ACTIVE subscription with no handshake and the shared benchmark secret."""
         sub = spb.Subscription(
             url=url,
             event_types=patterns,
             secret=payload.SECRET,
             verification=spb.VERIFICATION_MODE_NONE,
-            retry_schedule=[
-                Duration(seconds=int(s), nanos=int(s % 1 * 1e9)) for s in retry_schedule or []
-            ],
         )
         reply = await self.subscriptions.CreateSubscription(
             spb.CreateSubscriptionRequest(subscription=sub), timeout=RPC_TIMEOUT
@@ -167,14 +161,30 @@ class SinkClient:
     async def reset(self) -> None:
         await self._get("/_reset")
 
-    async def wait_count(self, count: int, limit: float) -> dict[str, Any]:
-        return await poll(self.stats, lambda s: s["count"] >= count, limit,
-                          f"sink has not received {count} webhooks")  # fmt: skip
+    async def wait_count(self, count: int, limit: float, stall: float = 30.0) -> dict[str, Any]:
+        """Until `count` webhooks arrived; gives up after `limit` seconds, or as soon as none
+        has arrived for `stall` seconds (a stuck pipeline fails fast, not at the deadline)."""
+        deadline, last, moved = time.monotonic() + limit, -1, time.monotonic()
+        while True:
+            stats = await self.stats()
+            now = time.monotonic()
+            if stats["count"] >= count:
+                return stats
+            if stats["count"] != last:
+                last, moved = stats["count"], now
+            if now > deadline or now - moved > stall:
+                raise TimeoutError(
+                    f"sink received {last} of {count} webhooks; none for {now - moved:.0f}s"
+                )
+            await asyncio.sleep(0.05)
 
     async def check_clean(self) -> dict[str, Any]:
         """No bad body and no bad signature, and at least one signature was verified."""
         stats = await self.stats()
-        check(stats["bad"] == 0, f"sink saw {stats['bad']} bad webhooks: {stats['bad_examples']}")
+        check(
+            stats["bad"] == 0,
+            f"sink saw {stats['bad']} bad webhooks, e.g. {stats['bad_examples'][:3]}",
+        )
         check(stats["sig_checked"] > 0, "sink verified no signature")
         return stats
 

@@ -48,7 +48,7 @@ def _label(pid: int) -> str:
 
 def cpu_seconds(roots: list[int]) -> dict[str, float]:
     """CPU seconds used so far by each process under `roots`, summed by label."""
-    tree, seen, totals = _children(), set(), {}
+    tree, seen, totals = _children(), set[int](), dict[str, float]()
     stack = list(roots)
     while stack:
         pid = stack.pop()
@@ -65,10 +65,20 @@ def cpu_seconds(roots: list[int]) -> dict[str, float]:
     return totals
 
 
+def _cpu_line() -> list[int]:
+    return [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+
+
 def steal_ticks() -> tuple[int, int]:
     """(steal, total) jiffies of all CPUs since boot."""
-    values = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    values = _cpu_line()
     return (values[7] if len(values) > 7 else 0), sum(values)
+
+
+def busy_seconds() -> float:
+    """CPU seconds the whole machine spent busy since boot (everything but idle and iowait)."""
+    values = _cpu_line()
+    return (sum(values[:8]) - values[3] - values[4]) / TICK
 
 
 class CpuMeter:
@@ -77,11 +87,14 @@ class CpuMeter:
     def __init__(self, roots: list[int]) -> None:
         self.roots = roots
         self.start = cpu_seconds(roots)
+        self.busy = busy_seconds()
         self.started = time.monotonic()
 
     def summary(self) -> str:
         end, seconds = cpu_seconds(self.roots), time.monotonic() - self.started
         used = {label: total - self.start.get(label, 0.0) for label, total in end.items()}
+        # Whatever else ran on the machine meanwhile (another test run skews every figure).
+        used["other processes"] = max(busy_seconds() - self.busy - sum(used.values()), 0.0)
         parts = [
             f"{label} {100 * spent / seconds:.0f}%"
             for label, spent in sorted(used.items(), key=lambda item: -item[1])

@@ -237,9 +237,9 @@ async def start_sink(stack: ProcessStack, port: int = 0) -> SinkProc:
     return SinkProc(proc, port)
 
 
-async def start_noop(stack: ProcessStack) -> str:
-    """The no-op gRPC server of the ceilings; returns its address."""
+async def start_noop(stack: ProcessStack) -> tuple[Proc, str]:
+    """The no-op gRPC server of the ceilings, and its address."""
     argv = [sys.executable, str(BENCH / "ceilings.py"), "--serve-noop"]
     proc = stack.spawn("noop", argv, base_env())
     match = await wait_for_line(proc, re.compile(r"noop listening on (\S+)"), STARTUP_TIMEOUT)
-    return match[1]
+    return proc, match[1]

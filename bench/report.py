@@ -7,6 +7,7 @@ the same way. MISS is a result; FAIL (a scenario whose check failed) is a harnes
 
 from __future__ import annotations
 
+import hashlib
 import importlib.metadata
 import json
 import os
@@ -165,7 +166,7 @@ def table(rows: dict[str, dict[str, Any]], outcomes: dict[str, Outcome]) -> str:
 
 def machine() -> dict[str, Any]:
     """What the figures were measured on, so runs on different machines are not compared."""
-    packages = {}
+    packages: dict[str, str | None] = {}
     for name in PACKAGES:
         try:
             packages[name] = importlib.metadata.version(name)
@@ -179,20 +180,32 @@ def machine() -> dict[str, Any]:
                 break
     except OSError:
         pass
-    try:
-        commit = subprocess.run(
-            ["git", "rev-parse", "HEAD"], capture_output=True, text=True, timeout=5, check=False
-        ).stdout.strip()
-    except (OSError, subprocess.TimeoutExpired):
-        commit = ""
     return {
         "cores": os.cpu_count(),
         "cpu": cpu,
         "python": platform.python_version(),
         "platform": platform.platform(),
         "packages": packages,
-        "commit": commit,
     }
+
+
+def commit() -> str:
+    """HEAD, read-only (the working tree may differ: see source_digest)."""
+    try:
+        return subprocess.run(
+            ["git", "rev-parse", "HEAD"], capture_output=True, text=True, timeout=5, check=False
+        ).stdout.strip()
+    except (OSError, subprocess.TimeoutExpired):
+        return ""
+
+
+def source_digest(root: Path) -> str:
+    """A hash of the code under test, to tell whether it changed while the bench ran."""
+    digest = hashlib.sha256()
+    for path in sorted((root / "src").rglob("*")):
+        if path.suffix in (".py", ".sql") and "/v1/" not in path.as_posix():
+            digest.update(path.as_posix().encode() + path.read_bytes())
+    return digest.hexdigest()[:16]
 
 
 def describe(machine: dict[str, Any]) -> str:
@@ -200,7 +213,7 @@ def describe(machine: dict[str, Any]) -> str:
     return (
         f"machine: {machine['cores']} cores ({machine['cpu']}), Python {machine['python']}, "
         f"{packages}; CPU steal during the run {machine['steal_percent']}%; "
-        f"commit {machine['commit'][:12]}"
+        f"commit {machine['commit'][:12]}, src digest {machine['source_digest']}"
     )
 
 

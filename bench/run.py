@@ -127,6 +127,12 @@ def run_all(names: list[str], settings: Settings, root: Path) -> dict[str, repor
     """Light scenarios round by round (run i of each, then run i+1), so that a ratio's two
     sides are measured minutes apart at most; then the heavy ones, within their budget."""
     outcomes = {name: report.Outcome(name, SCENARIOS[name].runs(settings)) for name in names}
+    for outcome in outcomes.values():
+        if outcome.planned < settings.repeat:
+            outcome.notes.append(
+                f"{outcome.planned} run(s) planned instead of {settings.repeat}: "
+                "each takes about a minute or more"
+            )
     light = [name for name in names if not SCENARIOS[name].heavy]
     rounds = max((outcomes[name].planned for name in light), default=0)
     for index in range(rounds):
@@ -180,7 +186,7 @@ def main(argv: list[str]) -> int:
     mode = "quick" if settings.quick else "full"
     print(f"hookwire bench ({mode}): {', '.join(names)}", flush=True)
     started, stamp = time.monotonic(), datetime.datetime.now(datetime.UTC).isoformat()
-    steal = cpu.steal_ticks()
+    steal, source, commit = cpu.steal_ticks(), report.source_digest(BENCH.parent), report.commit()
     root = Path(tempfile.mkdtemp(prefix="hookwire-bench-"))
     try:
         outcomes = run_all(names, settings, root)
@@ -192,6 +198,11 @@ def main(argv: list[str]) -> int:
     print(report.table(rows, outcomes))
     steal_end = cpu.steal_ticks()
     machine = report.machine()
+    machine["commit"] = commit
+    machine["source_digest"] = source
+    if report.source_digest(BENCH.parent) != source or report.commit() != commit:
+        machine["source_changed_during_run"] = True
+        print("WARNING: src/ changed while the bench ran; figures mix versions of the code")
     machine["steal_percent"] = round(
         100 * (steal_end[0] - steal[0]) / max(steal_end[1] - steal[1], 1), 2
     )

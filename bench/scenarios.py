@@ -21,17 +21,21 @@ from settings import Run, Settings
 
 async def grpc_ceiling(s: Settings, work: Path) -> Run:
     with ProcessStack(work) as stack:
-        address = await start_noop(stack)
+        server, address = await start_noop(stack)
+        meter = CpuMeter([server.popen.pid, os.getpid()])
         rate = await ceilings.noop_unary(address, s.concurrency, s.warmup, s.duration)
-    return Run({"grpc_noop_unary_cps": rate.per_s})
+        usage = meter.summary()
+    return Run({"grpc_noop_unary_cps": rate.per_s}, [f"no-op gRPC: {usage}"])
 
 
 async def post_ceiling(s: Settings, work: Path) -> Run:
     """Run on uvloop, like the gateway: the fastest plain Python POST loop."""
     with ProcessStack(work) as stack:
         sink = await start_sink(stack)
+        meter = CpuMeter([sink.proc.popen.pid, os.getpid()])
         rate = await ceilings.raw_post(sink.port, s.concurrency, s.warmup, s.duration)
-    return Run({"raw_post_ceiling_rps": rate.per_s})
+        usage = meter.summary()
+    return Run({"raw_post_ceiling_rps": rate.per_s}, [f"raw POST: {usage}"])
 
 
 async def publish_unary(s: Settings, work: Path) -> Run:

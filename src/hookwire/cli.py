@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import logging
 import os
 import sys
@@ -125,12 +124,13 @@ def main(argv: list[str] | None = None) -> int:
     )
     if args.command in ("serve", "broker"):
         from broker.storage.contract import StoreError
+        from gateway.main import run_fast
         from hookwire.serve import serve
 
         gateways = args.gateways if args.command == "serve" else 0
         address = args.http_address if args.command == "serve" else ""
         try:
-            asyncio.run(serve(_broker_config(args), address, gateways))  # type: ignore[arg-type]
+            run_fast(serve(_broker_config(args), address, gateways))  # type: ignore[arg-type]
         except (OSError, StoreError, ValueError) as exc:
             print(f"hookwire: {exc}", file=sys.stderr)
             return 1
