@@ -30,7 +30,7 @@ class DispatchSettings:
     request_timeout: float = 15.0
     batch_size: int = 256
     max_idle: float = 5.0
-    max_in_flight_per_subscription: int = 64
+    max_in_flight_per_subscription: int = 128
 
 
 class Dispatcher:
