@@ -356,3 +356,44 @@ async def test_rate_limit_holds_back_deliveries(
         await delivered(api, limited.id, 2)
         assert receiver.hits[-1].path == "/limited"
         assert receiver.hits[-1].headers["webhook-id"] == second
+
+
+# -- Operational events and retention -----------------------------------------------------------
+
+
+async def test_gone_endpoint_raises_disabled_event_for_hookwire_subscribers(
+    api: Api, gateway: None, start_receiver
+) -> None:
+    gone = await start_receiver(answer_status(410))
+    watcher = await start_receiver(answer_status(200))
+    failing = await api.create_subscription(url=gone.url, event_types=["invoice.*"])
+    await api.create_subscription(url=watcher.url, event_types=["hookwire.*"])
+
+    await publish(api, "invoice.paid")
+
+    hit = await eventually(lambda: watcher.hits[0] if watcher.hits else None)
+    body = json.loads(hit.body)
+    assert body["type"] == "hookwire.subscription.disabled"
+    assert body["data"]["subscription_id"] == failing.id
+    assert "410" in body["data"]["reason"]
+    assert (await get(api, failing.id)).state == spb.SUBSCRIPTION_STATE_DISABLED
+
+
+async def test_events_past_retention_are_purged_with_their_deliveries(
+    start_broker, clock: ManualClock
+) -> None:
+    broker: Broker = await start_broker(lifecycle=LifecycleSettings(interval=0, retention=30 * DAY))
+    async with connect(broker) as api:
+        sub = await api.create_subscription(event_types=["a.*"])
+        old = await publish(api, "a.old")
+        clock.advance(20 * DAY)
+        recent = await publish(api, "a.recent")
+        clock.advance(11 * DAY)  # `old` is 31 days old, `recent` 11
+
+        await broker.lifecycle.sweep()
+
+        listed = await api.events.ListEvents(epb.ListEventsRequest(type="a.*"))
+        assert [e.id for e in listed.events] == [recent]
+        await expect_rpc_error(api.events.GetEvent(epb.GetEventRequest(id=old)), NOT_FOUND)
+        remaining = await api.deliveries_of(subscription_id=sub.id)
+        assert [d.event_id for d in remaining] == [recent]
