@@ -3,12 +3,15 @@ against real loopback receivers."""
 
 from __future__ import annotations
 
+import asyncio
+
 import grpc
 from aiohttp import web
 from google.protobuf.field_mask_pb2 import FieldMask
-from integration_helpers import Api, Hit, answer_status, echo_token, expect_rpc_error
+from integration_helpers import Api, Hit, answer_status, connect, echo_token, expect_rpc_error
 
 from broker.server import Broker
+from broker.subscriptions import SubscriptionSettings
 from hookwire.v1 import subscriptions_pb2 as spb
 
 FAILED_PRECONDITION = grpc.StatusCode.FAILED_PRECONDITION
@@ -218,3 +221,27 @@ async def test_changing_the_url_verifies_the_new_endpoint(
     assert len(bad.hits) == 1
     got = await api.subscriptions.GetSubscription(spb.GetSubscriptionRequest(id=sub.id))
     assert got.subscription.url == good.url
+
+
+async def test_echo_token_endpoint_too_slow_is_refused_and_nothing_stored(
+    start_broker, start_gateway, start_receiver
+) -> None:
+    """The endpoint answers correctly but after the time limit: refused, saying so."""
+    released = asyncio.Event()
+
+    async def late(hit: Hit) -> web.Response:
+        await released.wait()
+        return echo_token(hit)
+
+    receiver = await start_receiver(late)
+    broker: Broker = await start_broker(
+        subscriptions=SubscriptionSettings(verification_timeout=0.2)
+    )
+    await start_gateway(broker)
+    async with connect(broker) as api:
+        details = await expect_rpc_error(create(api, receiver.url), FAILED_PRECONDITION)
+        released.set()
+
+        assert "no answer within 0.2s" in details
+        assert len(receiver.hits) == 1
+        await assert_nothing_stored(api)
