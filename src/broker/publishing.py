@@ -74,7 +74,6 @@ def validate_event(
 @dataclass(slots=True)
 class _Pending:
     events: Sequence[NewEvent]
-    targets: Sequence[Sequence[str]]
     done: asyncio.Future[list[PublishResult]]
 
 
@@ -107,15 +106,12 @@ class Publisher:
             await self._task
             self._task = None
 
-    async def publish(
-        self, events: Sequence[NewEvent], targets: Sequence[Sequence[str]] = ()
-    ) -> list[PublishResult]:
-        """Store events; `targets[i]` adds subscriptions that get event i regardless of
-        their patterns. Answers after the commit."""
+    async def publish(self, events: Sequence[NewEvent]) -> list[PublishResult]:
+        """Store events; answers after the commit."""
         if self._task is None:
             raise Unavailable("the broker is shutting down")
         done: asyncio.Future[list[PublishResult]] = asyncio.get_running_loop().create_future()
-        await self._queue.put(_Pending(events, targets, done))
+        await self._queue.put(_Pending(events, done))
         return await done
 
     async def _run(self) -> None:
@@ -137,12 +133,8 @@ class Publisher:
 
     async def _commit(self, group: list[_Pending]) -> None:
         events = [event for pending in group for event in pending.events]
-        targets: list[Sequence[str]] = []
-        for pending in group:
-            padded = list(pending.targets)[: len(pending.events)]
-            targets += padded + [()] * (len(pending.events) - len(padded))
         try:
-            results = await self._store.publish(events, self._clock.now(), self._ids.new, targets)
+            results = await self._store.publish(events, self._clock.now(), self._ids.new)
         except StoreError as exc:
             for pending in group:
                 if not pending.done.done():

@@ -48,18 +48,12 @@ class Store(Protocol):
     async def close(self) -> None: ...
 
     async def publish(
-        self,
-        events: Sequence[NewEvent],
-        now: float,
-        make_id: MakeId,
-        targets: Sequence[Sequence[str]] = (),
+        self, events: Sequence[NewEvent], now: float, make_id: MakeId
     ) -> list[PublishResult]:
         """Store the events and a PENDING delivery per matching subscription, atomically.
 
-        `targets[i]`, when given, names subscriptions that get event i whatever their
-        patterns (lifecycle notices to the subscription they are about). An event whose
-        idempotency key is already stored (or repeated earlier in the batch) is not
-        stored again: its result is the original with duplicate=True.
+        An event whose idempotency key is already stored (or repeated earlier in the
+        batch) is not stored again: its result is the original with duplicate=True.
         """
 
     async def get_event(self, event_id: str) -> Event | None: ...

@@ -63,7 +63,9 @@ def _publish_in(
     make_id: MakeId,
     targets: Sequence[Sequence[str]] = (),
 ) -> list[PublishResult]:
-    """Publish inside the caller's transaction (so notices commit with their cause)."""
+    """Publish inside the caller's transaction (so notices commit with their cause);
+    `targets[i]` adds subscriptions that get event i whatever their patterns (a lifecycle
+    notice goes to the subscription it is about)."""
     if not events:
         return []
     stored: dict[str, Event] = {}
@@ -125,14 +127,10 @@ class SqliteStore:
     # -- events ---------------------------------------------------------------
 
     async def publish(
-        self,
-        events: Sequence[NewEvent],
-        now: float,
-        make_id: MakeId,
-        targets: Sequence[Sequence[str]] = (),
+        self, events: Sequence[NewEvent], now: float, make_id: MakeId
     ) -> list[PublishResult]:
         return await self._writer.run(
-            "publish", lambda conn: _publish_in(conn, events, now, make_id, targets), durable=True
+            "publish", lambda conn: _publish_in(conn, events, now, make_id), durable=True
         )
 
     async def get_event(self, event_id: str) -> Event | None:
