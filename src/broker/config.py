@@ -15,12 +15,15 @@ from broker.subscriptions import SubscriptionSettings
 
 DEFAULT_DATABASE_URL = "sqlite:///./hookwire.db"
 DEFAULT_GRPC_ADDRESS = "127.0.0.1:50051"
+DEFAULT_HTTP_ADDRESS = "127.0.0.1:8080"
 
 
 @dataclass(frozen=True)
 class BrokerConfig:
     database_url: str = DEFAULT_DATABASE_URL
     grpc_address: str = DEFAULT_GRPC_ADDRESS
+    # How providers reach the gateways (the base of every source's ingest_url).
+    public_url: str = f"http://{DEFAULT_HTTP_ADDRESS}"
     publish: PublishLimits = field(default_factory=PublishLimits)
     subscriptions: SubscriptionSettings = field(default_factory=SubscriptionSettings)
     dispatch: DispatchSettings = field(default_factory=DispatchSettings)
@@ -40,6 +43,8 @@ class BrokerConfig:
         values: dict[str, object] = {
             "database_url": env.get("HOOKWIRE_DATABASE_URL", DEFAULT_DATABASE_URL),
             "grpc_address": env.get("HOOKWIRE_GRPC_ADDRESS", DEFAULT_GRPC_ADDRESS),
+            "public_url": env.get("HOOKWIRE_PUBLIC_URL")
+            or f"http://{env.get('HOOKWIRE_HTTP_ADDRESS', DEFAULT_HTTP_ADDRESS)}",
             "publish": PublishLimits(
                 max_data_bytes=int(env.get("HOOKWIRE_MAX_EVENT_BYTES", 256 * 1024))
             ),

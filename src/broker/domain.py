@@ -174,3 +174,26 @@ class Outcome:
     error: str
     response_body: str
     retry_after: float | None
+
+
+@dataclass(slots=True)
+class Source:
+    """Where one provider's inbound webhooks arrive; a deleted source is kept as a
+    tombstone (secrets wiped) so its URL can answer 410 Gone."""
+
+    id: str
+    provider: str
+    secret: str
+    event_type_prefix: str
+    options: dict[str, str] = field(default_factory=dict)
+    description: str = ""
+    create_time: float = 0.0
+    previous_secret: str = ""
+    previous_secret_expire_time: float = 0.0
+    delete_time: float = 0.0
+
+    def valid_secrets(self, now: float) -> list[str]:
+        """Every secret a request may be signed with now, newest first."""
+        if self.previous_secret and self.previous_secret_expire_time > now:
+            return [self.secret, self.previous_secret]
+        return [self.secret]

@@ -21,6 +21,8 @@ from broker.grpc_errors import ErrorTranslation
 from broker.ids import IdFactory
 from broker.lifecycle import LifecycleSweeper
 from broker.publishing import Publisher
+from broker.source_api import SourceApi
+from broker.sources import SourceManager
 from broker.storage.contract import Store
 from broker.storage.sqlite import SqliteStore
 from broker.subscription_api import SubscriptionApi
@@ -30,6 +32,8 @@ from hookwire.v1 import (
     deliveries_pb2_grpc,
     events_pb2,
     events_pb2_grpc,
+    sources_pb2,
+    sources_pb2_grpc,
     subscriptions_pb2,
     subscriptions_pb2_grpc,
 )
@@ -40,6 +44,7 @@ SERVICE_NAMES = (
     events_pb2.DESCRIPTOR.services_by_name["EventService"].full_name,
     subscriptions_pb2.DESCRIPTOR.services_by_name["SubscriptionService"].full_name,
     deliveries_pb2.DESCRIPTOR.services_by_name["DeliveryService"].full_name,
+    sources_pb2.DESCRIPTOR.services_by_name["SourceService"].full_name,
 )
 MAX_MESSAGE_BYTES = 64 * 1024 * 1024
 
@@ -123,6 +128,10 @@ class Broker:
         )
         deliveries_pb2_grpc.add_DeliveryServiceServicer_to_server(
             DeliveryApi(catalog, self.hub, self.dispatcher, self.clock), self._server
+        )
+        sources_pb2_grpc.add_SourceServiceServicer_to_server(
+            SourceApi(SourceManager(self.store, self.clock, self.rng, ids), self.config.public_url),
+            self._server,
         )
         health_pb2_grpc.add_HealthServicer_to_server(self._health, self._server)
         reflection.enable_server_reflection(

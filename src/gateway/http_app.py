@@ -1,4 +1,5 @@
-"""The gateway's HTTP listener: health, and THIN notifications' fetch-back.
+"""The gateway's HTTP listener: health, metrics, inbound webhooks (`/in/...`, see
+`inbound.py`), and THIN notifications' fetch-back.
 
 `GET /events/{id}` with the notification's token (`?access_token=` or
 `Authorization: Bearer`) returns the event's data as published. The broker checks the
@@ -11,10 +12,12 @@ from typing import TYPE_CHECKING
 
 import grpc
 from aiohttp import web
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from hookwire.v1 import events_pb2 as epb
 
 if TYPE_CHECKING:
+    from gateway.inbound import InboundReceiver
     from hookwire.v1.events_pb2_grpc import EventServiceAsyncStub
 
 NO_STORE = {"Cache-Control": "no-store"}
@@ -24,6 +27,10 @@ EVENTS_KEY: web.AppKey[EventServiceAsyncStub] = web.AppKey("events")
 
 async def _health(request: web.Request) -> web.Response:
     return web.json_response({"status": "ok"})
+
+
+async def _metrics(request: web.Request) -> web.Response:
+    return web.Response(body=generate_latest(), headers={"Content-Type": CONTENT_TYPE_LATEST})
 
 
 def _token(request: web.Request) -> str:
@@ -57,9 +64,12 @@ async def _fetch_event(request: web.Request) -> web.Response:
     )
 
 
-def build_app(events: EventServiceAsyncStub) -> web.Application:
+def build_app(events: EventServiceAsyncStub, inbound: InboundReceiver) -> web.Application:
     app = web.Application(client_max_size=1024 * 1024)
     app[EVENTS_KEY] = events
     app.router.add_get("/healthz", _health)
+    app.router.add_get("/metrics", _metrics)
     app.router.add_get("/events/{event_id}", _fetch_event)
+    app.router.add_route("*", "/in/{source_id}", inbound.handle)
+    app.router.add_route("*", "/in/{source_id}/{credential}", inbound.handle)
     return app

@@ -8,7 +8,8 @@ import logging
 import os
 import signal
 import socket
-from collections.abc import Coroutine
+import time
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,6 +19,8 @@ from aiohttp import web
 from gateway.address_guard import AddressPolicy
 from gateway.handshakes import Handshaker
 from gateway.http_app import build_app
+from gateway.inbound import DEFAULT_MAX_BODY, InboundReceiver, InboundSettings
+from gateway.providers import registry
 from gateway.sender import WebhookSender, make_session
 from gateway.worker import GatewayWorker
 from hookwire.v1 import events_pb2_grpc as erpc
@@ -33,6 +36,7 @@ class GatewayConfig:
     concurrency: int = 256
     gateway_id: str = ""
     public_url: str = ""  # how subscribers reach this gateway; default http://<http_address>
+    max_inbound_bytes: int = DEFAULT_MAX_BODY
     parent_pid: int = 0  # when set, drain and exit once that process is gone
 
     @classmethod
@@ -44,6 +48,7 @@ class GatewayConfig:
             "allowed_cidrs": env.get("HOOKWIRE_ALLOWED_CIDRS", ""),
             "concurrency": int(env.get("HOOKWIRE_GATEWAY_CONCURRENCY", cls.concurrency)),
             "public_url": env.get("HOOKWIRE_PUBLIC_URL", ""),
+            "max_inbound_bytes": int(env.get("HOOKWIRE_MAX_INBOUND_BYTES", DEFAULT_MAX_BODY)),
         }
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)  # type: ignore[arg-type]
@@ -58,13 +63,21 @@ def _split_address(address: str) -> tuple[str, int]:
     return host.strip("[]") or "127.0.0.1", int(port)
 
 
-async def serve_gateway(config: GatewayConfig, stop: asyncio.Event) -> None:
+async def serve_gateway(
+    config: GatewayConfig, stop: asyncio.Event, clock: Callable[[], float] = time.time
+) -> None:
     policy = AddressPolicy.from_env_value(config.allowed_cidrs)
     gateway_id = config.gateway_id or f"{socket.gethostname()}:{os.getpid()}"
     session = make_session(policy, max_connections=max(config.concurrency, 16))
     host, port = _split_address(config.http_address)
     async with grpc.aio.insecure_channel(config.broker_address) as channel:
-        runner = web.AppRunner(build_app(erpc.EventServiceStub(channel)), access_log=None)
+        inbound = InboundReceiver(
+            channel,
+            registry(),
+            InboundSettings(config.max_inbound_bytes, config.public_url),
+            clock,
+        )
+        runner = web.AppRunner(build_app(erpc.EventServiceStub(channel), inbound), access_log=None)
         await runner.setup()
         await web.TCPSite(runner, host, port, reuse_port=True).start()
         bound_host, bound_port = runner.addresses[0][:2]

@@ -107,6 +107,8 @@ def _broker_config(args: argparse.Namespace) -> object:
         "database_url": args.database_url,
         "grpc_address": args.grpc_address,
     }
+    if getattr(args, "http_address", None) and not os.environ.get("HOOKWIRE_PUBLIC_URL"):
+        overrides["public_url"] = f"http://{args.http_address}"
     if args.retry_schedule:
         overrides["retry"] = RetryPolicy(schedule=parse_schedule(args.retry_schedule))
     if args.lease_seconds:

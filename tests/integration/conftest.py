@@ -70,6 +70,7 @@ async def start_gateway(start_broker: StartBroker) -> AsyncIterator[StartGateway
         allowed_cidrs: str = "127.0.0.0/8",
         concurrency: int = 256,
         http_address: str = "127.0.0.1:0",
+        clock: ManualClock | None = None,
     ) -> None:
         before = len(broker.hub.sessions)
         stop = asyncio.Event()
@@ -80,7 +81,8 @@ async def start_gateway(start_broker: StartBroker) -> AsyncIterator[StartGateway
             concurrency=concurrency,
             gateway_id=f"test-gateway-{len(running)}",
         )
-        task = asyncio.create_task(serve_gateway(config, stop))
+        serving = serve_gateway(config, stop, clock.now) if clock else serve_gateway(config, stop)
+        task = asyncio.create_task(serving)
         running.append((stop, task))
         await eventually(lambda: task.done() or len(broker.hub.sessions) > before)
         if task.done():

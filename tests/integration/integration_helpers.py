@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import inspect
+import socket
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -21,6 +22,7 @@ from hookwire.v1 import (
     deliveries_pb2,
     deliveries_pb2_grpc,
     events_pb2_grpc,
+    sources_pb2_grpc,
     subscriptions_pb2,
     subscriptions_pb2_grpc,
 )
@@ -50,6 +52,13 @@ async def eventually(
         await asyncio.sleep(interval)
 
 
+def free_loopback_port() -> int:
+    """A port the gateway can bind, so the test knows its address in advance."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
 async def expect_rpc_error(
     call: Awaitable[object], code: grpc.StatusCode, field: str | None = None
 ) -> str:
@@ -73,11 +82,13 @@ class Api:
     events: events_pb2_grpc.EventServiceStub = field(init=False)
     subscriptions: subscriptions_pb2_grpc.SubscriptionServiceStub = field(init=False)
     deliveries: deliveries_pb2_grpc.DeliveryServiceStub = field(init=False)
+    sources: sources_pb2_grpc.SourceServiceStub = field(init=False)
 
     def __post_init__(self) -> None:
         self.events = events_pb2_grpc.EventServiceStub(self.channel)
         self.subscriptions = subscriptions_pb2_grpc.SubscriptionServiceStub(self.channel)
         self.deliveries = deliveries_pb2_grpc.DeliveryServiceStub(self.channel)
+        self.sources = sources_pb2_grpc.SourceServiceStub(self.channel)
 
     async def create_subscription(self, **fields: Any) -> subscriptions_pb2.Subscription:
         """Create a subscription; NONE verification and `*` unless the caller says otherwise."""

@@ -4,25 +4,23 @@ the subscriber fetches back with a token bound to its subscription and the event
 from __future__ import annotations
 
 import json
-import socket
 import time
 
 import aiohttp
 import grpc
-from integration_helpers import Api, answer_status, eventually, expect_rpc_error
+from integration_helpers import (
+    Api,
+    answer_status,
+    eventually,
+    expect_rpc_error,
+    free_loopback_port,
+)
 
 from broker.server import Broker
 from gateway import signing
 from hookwire.v1 import deliveries_pb2 as dpb
 from hookwire.v1 import events_pb2 as epb
 from hookwire.v1 import subscriptions_pb2 as spb
-
-
-def free_loopback_port() -> int:
-    """A port the gateway can bind, so the test knows its address in advance."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 async def thin_notification(api: Api, receiver, event_type: str, data: bytes, **publish):

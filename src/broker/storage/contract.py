@@ -19,6 +19,7 @@ from broker.domain import (
     NewEvent,
     Outcome,
     PublishResult,
+    Source,
     Subscription,
     SubscriptionState,
 )
@@ -146,3 +147,22 @@ class Store(Protocol):
     async def purge_events(self, before: float, limit: int) -> int:
         """Delete up to `limit` events created before `before`, with their deliveries
         and attempts; returns how many events."""
+
+    # -- inbound sources -------------------------------------------------------------
+
+    async def create_source(self, source: Source) -> None: ...
+
+    async def get_source(self, source_id: str) -> Source | None:
+        """The source, deleted ones included (as tombstones with `delete_time` set)."""
+
+    async def list_sources(self, after: str, limit: int, provider: str) -> list[Source]:
+        """Sources that are not deleted, oldest first."""
+
+    async def delete_source(self, source_id: str, now: float) -> bool:
+        """Tombstone it and wipe its secrets; False when it does not exist or is deleted."""
+
+    async def rotate_source_secret(
+        self, source_id: str, secret: str, previous_expire_time: float
+    ) -> bool:
+        """Make `secret` current, keeping the old one valid until `previous_expire_time`;
+        False when the source does not exist or is deleted."""

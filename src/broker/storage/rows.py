@@ -13,6 +13,7 @@ from broker.domain import (
     Event,
     PayloadMode,
     SigningAlgorithm,
+    Source,
     Subscription,
     SubscriptionState,
     VerificationMode,
@@ -151,4 +152,34 @@ def attempt_params(attempt: Attempt) -> dict[str, Any]:
         "error": attempt.error,
         "response_body": attempt.response_body,
         "result": attempt.result.value,
+    }
+
+
+def source_from(row: Row) -> Source:
+    return Source(
+        id=row["id"],
+        provider=row["provider"],
+        secret=row["secret"],
+        event_type_prefix=row["event_type_prefix"],
+        options=json.loads(row["options"]),
+        description=row["description"],
+        create_time=row["create_time"],
+        previous_secret=row["previous_secret"],
+        previous_secret_expire_time=row["previous_secret_expire_time"],
+        delete_time=row["delete_time"],
+    )
+
+
+def source_params(source: Source) -> dict[str, Any]:
+    return {
+        "id": source.id,
+        "provider": source.provider,
+        "secret": source.secret,
+        "previous_secret": source.previous_secret,
+        "previous_secret_expire_time": source.previous_secret_expire_time,
+        "event_type_prefix": source.event_type_prefix,
+        "options": dumps(source.options),
+        "description": source.description,
+        "create_time": source.create_time,
+        "delete_time": source.delete_time,
     }

@@ -42,6 +42,7 @@ from broker.storage.rows import (
     subscription_from,
     subscription_params,
 )
+from broker.storage.sqlite_sources import SqliteSources
 from broker.storage.sqlite_writer import PRAGMAS, SqliteWriter
 
 _Q = load_queries("sqlite")
@@ -92,7 +93,7 @@ def _write_patterns(conn: sqlite3.Connection, sub: Subscription) -> None:
     )
 
 
-class SqliteStore:
+class SqliteStore(SqliteSources):
     """`Store` on SQLite; open it with `await SqliteStore.open(path)`."""
 
     def __init__(self, writer: SqliteWriter, reader: aiosqlite.Connection) -> None:

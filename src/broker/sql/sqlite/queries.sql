@@ -189,3 +189,27 @@ DELETE FROM deliveries WHERE event_id IN (SELECT value FROM json_each(:ids)) RET
 
 -- name: purge_attempts
 DELETE FROM attempts WHERE delivery_id IN (SELECT value FROM json_each(:ids));
+
+-- name: insert_source
+INSERT INTO sources (id, provider, secret, previous_secret, previous_secret_expire_time,
+                     event_type_prefix, options, description, create_time, delete_time)
+VALUES (:id, :provider, :secret, :previous_secret, :previous_secret_expire_time,
+        :event_type_prefix, :options, :description, :create_time, :delete_time);
+
+-- name: get_source
+SELECT * FROM sources WHERE id = :id;
+
+-- name: list_sources
+SELECT * FROM sources
+WHERE id > :after AND delete_time = 0 AND (:provider = '' OR provider = :provider)
+ORDER BY id LIMIT :limit;
+
+-- name: delete_source
+UPDATE sources SET delete_time = :now, secret = '', previous_secret = '',
+                   previous_secret_expire_time = 0
+WHERE id = :id AND delete_time = 0;
+
+-- name: rotate_source_secret
+UPDATE sources SET previous_secret = secret, previous_secret_expire_time = :previous_expire,
+                   secret = :secret
+WHERE id = :id AND delete_time = 0;

@@ -1,0 +1,223 @@
+"""`/in/{source_id}`: inbound webhooks from providers and connectors become events.
+
+The order matters: refuse what is too large before reading it, learn the source from
+the broker, answer the provider's handshakes, verify the raw bytes, and only then
+publish. The answer is 2xx only after the broker acknowledged the event, so a provider
+whose request got 503 retries and nothing is lost. Refusals are logged and counted with
+the source and the reason, and the sender learns nothing but the status.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+import grpc
+from aiohttp import web
+from prometheus_client import Counter
+
+from gateway.providers.base import (
+    InboundRequest,
+    Provider,
+    Refused,
+    Reply,
+    SourceConfig,
+    sanitize_type,
+)
+from hookwire.v1 import events_pb2 as epb
+from hookwire.v1 import events_pb2_grpc as erpc
+from hookwire.v1 import sources_pb2 as spb
+from hookwire.v1 import sources_pb2_grpc as srpc
+
+log = logging.getLogger(__name__)
+
+DEFAULT_MAX_BODY = 1024 * 1024
+BROKER_TIMEOUT = 5.0
+RETRY_AFTER = "5"
+REQUESTS = Counter(
+    "hookwire_inbound_requests", "Inbound webhook requests by outcome", ["provider", "outcome"]
+)
+REFUSALS = Counter(
+    "hookwire_inbound_refusals", "Inbound requests refused as not genuine", ["provider", "reason"]
+)
+
+
+class _Answer(Exception):
+    """Stops handling with this response (an early, final answer)."""
+
+    def __init__(self, outcome: str, response: web.Response) -> None:
+        super().__init__(outcome)
+        self.outcome = outcome
+        self.response = response
+
+
+def _plain(status: int, text: str, **headers: str) -> web.Response:
+    return web.Response(status=status, text=text, headers=headers)
+
+
+@dataclass(frozen=True)
+class InboundSettings:
+    max_body: int = DEFAULT_MAX_BODY
+    public_url: str = ""  # the base URL providers call, when a proxy rewrites it
+
+
+class InboundReceiver:
+    """The aiohttp handler for `/in/{source_id}` and `/in/{source_id}/{credential}`."""
+
+    def __init__(
+        self,
+        channel: grpc.aio.Channel,
+        providers: Mapping[str, Provider],
+        settings: InboundSettings,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self._sources = srpc.SourceServiceStub(channel)
+        self._events = erpc.EventServiceStub(channel)
+        self._providers = providers
+        self._settings = settings
+        self._clock = clock
+
+    async def handle(self, request: web.Request) -> web.StreamResponse:
+        provider_name = "unknown"
+        try:
+            if (request.content_length or 0) > self._settings.max_body:
+                raise _Answer("too_large", _too_large())
+            source, provider = await self._resolve(request.match_info["source_id"])
+            provider_name = provider.name
+            if request.method not in provider.methods:
+                allow = ", ".join(sorted(provider.methods))
+                raise _Answer("wrong_method", _plain(405, "method not allowed", Allow=allow))
+            inbound = InboundRequest(
+                method=request.method,
+                url=self._public_url(request),
+                headers=request.headers,
+                query=request.query,
+                body=await self._read_body(request),
+                path_secret=request.match_info.get("credential", ""),
+            )
+            response = await self._verify_and_publish(source, provider, inbound)
+        except _Answer as answer:
+            REQUESTS.labels(provider_name, answer.outcome).inc()
+            return answer.response
+        REQUESTS.labels(provider_name, "accepted").inc()
+        return response
+
+    def _public_url(self, request: web.Request) -> str:
+        """The URL as the provider called it: the configured public base (the gateway may
+        sit behind a proxy) or else the scheme and Host of the request itself."""
+        base = self._settings.public_url.rstrip("/")
+        return base + request.path_qs if base else str(request.url)
+
+    async def _resolve(self, source_id: str) -> tuple[SourceConfig, Provider]:
+        try:
+            found = await self._sources.ResolveSource(
+                spb.ResolveSourceRequest(id=source_id), timeout=BROKER_TIMEOUT
+            )
+        except grpc.aio.AioRpcError as exc:
+            if exc.code() in (grpc.StatusCode.NOT_FOUND, grpc.StatusCode.INVALID_ARGUMENT):
+                raise _Answer("unknown_source", _plain(404, "no such source")) from None
+            log.warning("inbound: broker unavailable resolving a source: %s", exc.code().name)
+            raise _Answer("broker_unavailable", _unavailable()) from None
+        if found.deleted:
+            raise _Answer("gone", _plain(410, "this source was deleted"))
+        provider = self._providers.get(found.source.provider)
+        if provider is None:
+            log.error(
+                "inbound: source %s names unknown provider %r", source_id, found.source.provider
+            )
+            raise _Answer("unknown_provider", _plain(404, "no such source"))
+        source = SourceConfig(
+            id=found.source.id,
+            provider=found.source.provider,
+            secrets=tuple(found.secrets),
+            options=dict(found.source.options),
+            ingest_url=found.source.ingest_url,
+            event_type_prefix=found.source.event_type_prefix or found.source.provider,
+        )
+        return source, provider
+
+    async def _read_body(self, request: web.Request) -> bytes:
+        """The body, read up to the limit; a body beyond it is refused without reading on."""
+        limit = self._settings.max_body
+        chunks: list[bytes] = []
+        size = 0
+        while chunk := await request.content.read(64 * 1024):
+            size += len(chunk)
+            if size > limit:
+                raise _Answer("too_large", _too_large())
+            chunks.append(chunk)
+        return b"".join(chunks)
+
+    async def _verify_and_publish(
+        self, source: SourceConfig, provider: Provider, inbound: InboundRequest
+    ) -> web.Response:
+        handshake = provider.handshake(inbound, source)
+        if handshake is not None:
+            return _reply(handshake)
+        try:
+            accepted = provider.verify(inbound, source, self._clock())
+        except Refused as refused:
+            REFUSALS.labels(provider.name, refused.reason).inc()
+            log.warning("inbound: refused a request to source %s: %s", source.id, refused.reason)
+            raise _Answer("refused", _plain(401, "unauthorized")) from None
+        if not accepted.publish:
+            return _reply(accepted.reply or Reply())
+        event_type = (
+            f"{source.event_type_prefix}.{sanitize_type(accepted.event_type) or 'received'}"
+        )
+        event = await self._publish(source, provider, inbound, event_type, accepted.delivery_id)
+        if accepted.reply is not None:
+            return _reply(accepted.reply)
+        return web.json_response({"event_id": event.event.id, "duplicate": event.duplicate})
+
+    async def _publish(
+        self,
+        source: SourceConfig,
+        provider: Provider,
+        inbound: InboundRequest,
+        event_type: str,
+        delivery_id: str,
+    ) -> epb.PublishEventResponse:
+        attributes = {"source.id": source.id, "source.provider": provider.name}
+        if delivery_id:
+            attributes["source.delivery_id"] = delivery_id[:512]
+        request = epb.PublishEventRequest(
+            type=event_type,
+            data=inbound.body,
+            content_type=inbound.content_type or "application/octet-stream",
+            attributes=attributes,
+            idempotency_key=f"{source.id}:{delivery_id}"[:255] if delivery_id else "",
+        )
+        try:
+            return await self._events.PublishEvent(request, timeout=BROKER_TIMEOUT)
+        except grpc.aio.AioRpcError as exc:
+            if exc.code() == grpc.StatusCode.INVALID_ARGUMENT:
+                detail = exc.details() or ""
+                if detail.startswith("data:") and "limit" in detail:
+                    raise _Answer("too_large", _too_large()) from None
+                raise _Answer("bad_request", _plain(400, detail or "bad request")) from None
+            log.warning(
+                "inbound: broker unavailable publishing for %s: %s", source.id, exc.code().name
+            )
+            raise _Answer("broker_unavailable", _unavailable()) from None
+
+
+def _too_large() -> web.Response:
+    response = _plain(413, "request body too large")
+    response.force_close()
+    return response
+
+
+def _unavailable() -> web.Response:
+    return _plain(503, "temporarily unavailable; retry later", **{"Retry-After": RETRY_AFTER})
+
+
+def _reply(reply: Reply) -> web.Response:
+    return web.Response(
+        status=reply.status,
+        body=reply.body,
+        content_type=reply.content_type,
+        headers=dict(reply.headers),
+    )

@@ -1,0 +1,166 @@
+"""What every inbound provider implements, and the pieces they share.
+
+A provider looks at one raw inbound request and either accepts it (naming the event
+type and the provider's own delivery id) or refuses it with a reason. Verification
+always runs over the raw bytes, before any parsing, and compares in constant time.
+The reason of a refusal is logged and counted by the gateway, never sent back: the
+sender learns only "401".
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import re
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+from urllib.parse import parse_qsl
+
+from multidict import CIMultiDictProxy
+
+Clock = Callable[[], float]
+_SEGMENT_JUNK = re.compile(r"[^A-Za-z0-9_-]+")
+
+
+class Refused(Exception):
+    """The request is not genuine (or is stale); `reason` is for logs and counters only."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+@dataclass(frozen=True, slots=True)
+class InboundRequest:
+    """One request exactly as it arrived; `url` is the full URL the provider called."""
+
+    method: str
+    url: str
+    headers: CIMultiDictProxy[str]
+    query: Mapping[str, str]
+    body: bytes
+    path_secret: str = ""  # the path segment after the source id (connector URLs)
+
+    @property
+    def content_type(self) -> str:
+        return self.headers.get("Content-Type", "")
+
+    def header(self, name: str) -> str:
+        """The header's value, or Refused naming the missing header."""
+        value = self.headers.get(name, "")
+        if not value:
+            raise Refused(f"missing {name} header")
+        return value
+
+    def json(self) -> Any:
+        """The body parsed as JSON (call only after verification); Refused if it is not."""
+        try:
+            return json.loads(self.body)
+        except (ValueError, UnicodeDecodeError):
+            raise Refused("body is not JSON") from None
+
+    def form(self) -> list[tuple[str, str]]:
+        """The body as an urlencoded form, in order, blanks kept."""
+        try:
+            return parse_qsl(
+                self.body.decode("utf-8"), keep_blank_values=True, strict_parsing=False
+            )
+        except UnicodeDecodeError:
+            raise Refused("form body is not UTF-8") from None
+
+
+@dataclass(frozen=True, slots=True)
+class SourceConfig:
+    """What the gateway knows of a source: its provider, every secret currently valid
+    (newest first; two during a rotation) and the provider's non-secret options."""
+
+    id: str
+    provider: str
+    secrets: Sequence[str]
+    options: Mapping[str, str] = field(default_factory=dict)
+    ingest_url: str = ""
+    event_type_prefix: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    """An answer the provider expects instead of the default acknowledgement."""
+
+    status: int = 200
+    body: bytes = b""
+    content_type: str = "text/plain"
+    headers: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Accepted:
+    """A genuine request. `event_type` is the provider's own type (dots separate levels;
+    `sanitize_type` makes it a valid Hookwire type); `delivery_id` is the provider's id
+    for this delivery ("" when it has none), used to drop duplicates. With `publish`
+    false (a verified handshake) nothing is published and `reply` is the whole answer."""
+
+    event_type: str
+    delivery_id: str = ""
+    reply: Reply | None = None
+    publish: bool = True
+
+
+class Provider(Protocol):
+    """One webhook provider's verification scheme."""
+
+    name: str
+    methods: frozenset[str]
+
+    def handshake(self, request: InboundRequest, source: SourceConfig) -> Reply | None:
+        """Answer an unsigned setup request (Dropbox GET challenge, Trello HEAD), or None.
+
+        Called before `verify` for every request; most providers return None.
+        """
+        ...
+
+    def verify(self, request: InboundRequest, source: SourceConfig, now: float) -> Accepted:
+        """Accept the request or raise Refused; `now` is the gateway clock (unix seconds)."""
+        ...
+
+
+# -- shared pieces -------------------------------------------------------------------------
+
+
+def hmac_digest(algorithm: str, key: bytes, message: bytes) -> bytes:
+    return hmac.new(key, message, getattr(hashlib, algorithm)).digest()
+
+
+def matches_any(candidates: Sequence[bytes], expected: Sequence[bytes]) -> bool:
+    """Constant-time: does any presented signature equal any expected one?"""
+    found = False
+    for presented in candidates:
+        for wanted in expected:
+            found |= hmac.compare_digest(presented, wanted)
+    return found
+
+
+def check_timestamp(timestamp: str, now: float, tolerance: float) -> int:
+    """The integer timestamp if it is within `tolerance` seconds of now; Refused otherwise."""
+    if not timestamp.isdigit() or len(timestamp) > 15:
+        raise Refused("malformed timestamp")
+    value = int(timestamp)
+    if abs(now - value) > tolerance:
+        raise Refused("timestamp outside the tolerance window")
+    return value
+
+
+def utf8(secret: str) -> bytes:
+    return secret.encode("utf-8")
+
+
+def sanitize_type(raw: str) -> str:
+    """A provider's event name as a Hookwire type: `orders/create` → `orders.create`,
+    `repo:push` → `repo.push`; empty segments dropped; "" when nothing is left."""
+    parts = (_SEGMENT_JUNK.sub("_", p).strip("_") for p in re.split(r"[./:\s]+", raw))
+    return ".".join(p for p in parts if p)
+
+
+def no_handshake(request: InboundRequest, source: SourceConfig) -> Reply | None:
+    return None
