@@ -80,21 +80,7 @@ PROVIDERS: dict[str, tuple[Callable[[str], str | None], frozenset[str]]] = {
     "mailchimp": (_plain, frozenset()),
     "wordpress": (_plain, frozenset()),
     "salesforce": (_salesforce, frozenset()),
-    "hmac": (
-        _plain,
-        frozenset(
-            {
-                "header",
-                "algorithm",
-                "encoding",
-                "prefix",
-                "timestamp_header",
-                "template",
-                "tolerance_seconds",
-                *_MATCHING,
-            }
-        ),
-    ),  # fmt: skip
+    "hmac": (_plain, _HMAC_OPTIONS),
     "basic_auth": (_pair("<user>:<password>"), frozenset(_MATCHING)),
     "api_key": (_plain, frozenset({"header", *_MATCHING})),
     CONNECTOR: (_plain, frozenset()),
