@@ -7,6 +7,8 @@ import logging
 import os
 import sys
 
+from hookwire.source_commands import add_source_parsers
+
 DEFAULT_ADDRESS = os.environ.get("HOOKWIRE_GRPC_ADDRESS", "127.0.0.1:50051")
 
 
@@ -89,6 +91,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--state", default="", choices=["", "pending", "delivered", "exhausted", "failed"]
     )
     deliveries.add_parser("retry").add_argument("id")
+
+    add_source_parsers(commands)
 
     attempts = commands.add_parser("attempts").add_subparsers(dest="action", required=True)
     alist = attempts.add_parser("list")

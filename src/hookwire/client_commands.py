@@ -46,7 +46,12 @@ def run_client_command(args: argparse.Namespace) -> int:
     subs = srpc.SubscriptionServiceStub(channel)
     deliveries = drpc.DeliveryServiceStub(channel)
     try:
-        _dispatch(args, events, subs, deliveries)
+        if args.command == "sources":
+            from hookwire.source_commands import run_source_command
+
+            run_source_command(args, channel)
+        else:
+            _dispatch(args, events, subs, deliveries)
     except grpc.RpcError as exc:
         print(f"hookwire: {exc.code().name}: {exc.details()}", file=sys.stderr)
         return 1

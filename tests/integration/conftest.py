@@ -33,9 +33,8 @@ async def start_broker(tmp_path: Path, clock: ManualClock) -> AsyncIterator[Star
 
     async def start(db_name: str = "", **settings: Any) -> Broker:
         db = tmp_path / (db_name or f"hookwire-{len(started)}.db")
-        config = BrokerConfig(
-            database_url=f"sqlite:///{db}", grpc_address="127.0.0.1:0", **settings
-        )
+        settings.setdefault("grpc_address", "127.0.0.1:0")
+        config = BrokerConfig(database_url=f"sqlite:///{db}", **settings)
         broker = await Broker.start(config, clock=clock, rng=SeededRandom(len(started)))
         started.append(broker)
         return broker
