@@ -175,7 +175,7 @@ def verify(
     raw_timestamp = _header(lowered, f"{prefix}-timestamp")
     signature_header = _header(lowered, f"{prefix}-signature")
 
-    if "." in msg_id:
+    if "." in msg_id or not msg_id.isascii():
         raise SignatureError("invalid message id")
     if not _TIMESTAMP_RE.fullmatch(raw_timestamp):
         raise SignatureError("invalid timestamp")

@@ -136,6 +136,7 @@ def test_generated_keypair_round_trip() -> None:
             "invalid timestamp",
         ),
         ([SECRET], headers(EXPECTED_V1, msg_id="msg.1"), BODY, TS, "invalid message id"),
+        ([SECRET], headers(EXPECTED_V1, msg_id="msg\udce9"), BODY, TS, "invalid message id"),
         ([SECRET], headers("v1"), BODY, TS, "no matching signature"),
         ([SECRET], headers("v1,\u00e9\u00e9"), BODY, TS, "no matching signature"),
         ([WHPK], headers("v1a,***"), BODY, TS, "no matching signature"),

@@ -143,7 +143,7 @@ def matches_any(candidates: Sequence[bytes], expected: Sequence[bytes]) -> bool:
 
 def check_timestamp(timestamp: str, now: float, tolerance: float) -> int:
     """The integer timestamp if it is within `tolerance` seconds of now; Refused otherwise."""
-    if not timestamp.isdigit() or len(timestamp) > 15:
+    if not (timestamp.isascii() and timestamp.isdigit()) or len(timestamp) > 15:
         raise Refused("malformed timestamp")
     value = int(timestamp)
     if abs(now - value) > tolerance:

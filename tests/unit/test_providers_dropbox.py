@@ -1,0 +1,104 @@
+"""Dropbox verifier: the GET challenge, the PROTOCOLS vector, rotation and refusals."""
+
+from __future__ import annotations
+
+import pytest
+from multidict import CIMultiDict, CIMultiDictProxy
+
+from gateway.providers.base import InboundRequest, Refused, Reply, SourceConfig
+from gateway.providers.dropbox import PROVIDERS
+
+PROVIDER = PROVIDERS[0]
+SECRET = "dropbox_secret"
+BODY = b'{"id":"evt_1","type":"test"}'
+VECTOR = "04dcbb20e67b2406d3d5d270bac9546ef7bb25dc6fad379622a50fd3768b785b"
+NOW = 1_700_000_000.0
+
+
+def request(
+    signature: str | None = VECTOR,
+    body: bytes = BODY,
+    method: str = "POST",
+    query: dict[str, str] | None = None,
+) -> InboundRequest:
+    headers = {} if signature is None else {"X-Dropbox-Signature": signature}
+    return InboundRequest(
+        method=method,
+        url="https://hooks.example.com/in/src_1",
+        headers=CIMultiDictProxy(CIMultiDict(headers)),
+        query=query or {},
+        body=body,
+    )
+
+
+def source(*secrets: str) -> SourceConfig:
+    return SourceConfig(id="src_1", provider="dropbox", secrets=secrets or (SECRET,))
+
+
+def test_challenge_is_echoed_as_plain_text() -> None:
+    get = request(None, b"", "GET", {"challenge": "mZ1J2jZkxXYAQMz3"})
+    assert PROVIDER.handshake(get, source()) == Reply(
+        200, b"mZ1J2jZkxXYAQMz3", "text/plain", headers={"X-Content-Type-Options": "nosniff"}
+    )
+    assert PROVIDER.methods == frozenset({"GET", "POST"})
+    assert PROVIDER.name == "dropbox"
+
+
+@pytest.mark.parametrize(
+    ("method", "query"),
+    [
+        ("GET", {}),
+        ("GET", {"challenge": ""}),
+        ("POST", {"challenge": "x"}),
+        ("GET", {"challenge": "é"}),
+        ("GET", {"challenge": "a" * 5000}),
+    ],
+)
+def test_other_requests_get_no_handshake(method: str, query: dict[str, str]) -> None:
+    assert PROVIDER.handshake(request(None, b"", method, query), source()) is None
+
+
+def test_plain_get_is_refused() -> None:
+    with pytest.raises(Refused):
+        PROVIDER.verify(request(None, b"", "GET"), source(), NOW)
+    with pytest.raises(Refused):  # even one carrying a valid signature of the empty body
+        PROVIDER.verify(request(VECTOR, BODY, "GET"), source(), NOW)
+
+
+def test_protocols_vector() -> None:
+    accepted = PROVIDER.verify(request(), source(), NOW)
+    assert accepted.event_type == "list_folder"
+    assert accepted.delivery_id == ""
+    assert accepted.publish is True
+
+
+def test_tampered_body_refused() -> None:
+    with pytest.raises(Refused, match="signature mismatch"):
+        PROVIDER.verify(request(body=b'{"list_folder":{"accounts":["x"]}}'), source(), NOW)
+
+
+def test_wrong_secret_refused() -> None:
+    with pytest.raises(Refused, match="signature mismatch"):
+        PROVIDER.verify(request(), source("another_secret"), NOW)
+
+
+def test_rotated_secret_accepted() -> None:
+    assert PROVIDER.verify(request(), source("newer_secret", SECRET), NOW).event_type == (
+        "list_folder"
+    )
+
+
+def test_missing_header_refused() -> None:
+    with pytest.raises(Refused, match="missing X-Dropbox-Signature header"):
+        PROVIDER.verify(request(None), source(), NOW)
+
+
+@pytest.mark.parametrize(
+    "signature",
+    ["0", VECTOR[:-1], VECTOR + "a", "sha256=" + VECTOR, "é" * 64, "\udc80", " " + VECTOR[1:]],
+)
+def test_garbage_signature_refused(signature: str) -> None:
+    with pytest.raises(Refused) as caught:
+        PROVIDER.verify(request(signature), source(), NOW)
+    assert SECRET not in caught.value.reason
+    assert VECTOR not in caught.value.reason
