@@ -247,3 +247,30 @@ async def test_while_the_broker_is_down_requests_get_503_and_nothing_is_lost(
     async with connect(restarted) as api:
         page = await api.events.ListEvents(epb.ListEventsRequest(type="github.*"))
     assert [e.data for e in page.events] == [request.body]
+
+
+async def test_a_genuine_but_malformed_body_gets_400_and_publishes_nothing(
+    inbound: Inbound,
+) -> None:
+    source = await inbound.source(provider="github", secret="It's a Secret to Everybody")
+    headers = {
+        "Content-Type": "application/json",
+        "X-GitHub-Event": "push",
+        "X-GitHub-Delivery": "d-1",
+        # GitHub's published vector: this secret over `Hello, World!`.
+        "X-Hub-Signature-256": "sha256="
+        "757107ea0eb2509fc211221cce984b8a37570b6d7586c22c46f4379c8b043e17",
+    }
+    status, answer = await send(source.ingest_url, SignedRequest(headers, b"Hello, World!"))
+    assert status == 400
+    assert b"data" in answer
+    assert await inbound.events("github") == []
+    headers["Content-Type"] = "text/plain"
+    status, _ = await send(source.ingest_url, SignedRequest(headers, b"Hello, World!"))
+    assert status == 200
+    [event] = await inbound.events("github")
+    assert (event.type, event.data, event.content_type) == (
+        "github.push",
+        b"Hello, World!",
+        "text/plain",
+    )
