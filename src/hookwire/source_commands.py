@@ -50,7 +50,7 @@ def run_source_command(args: argparse.Namespace, channel: grpc.Channel) -> None:
         stub.DeleteSource(pb.DeleteSourceRequest(id=args.id))
         print(f"deleted {args.id}")
     elif args.action == "rotate":
-        request = pb.RotateSourceSecretRequest(id=args.id, secret=args.secret)
+        rotation = pb.RotateSourceSecretRequest(id=args.id, secret=args.secret)
         if args.overlap_seconds is not None:
-            request.overlap.seconds = args.overlap_seconds
-        _print(stub.RotateSourceSecret(request))
+            rotation.overlap.seconds = args.overlap_seconds
+        _print(stub.RotateSourceSecret(rotation))

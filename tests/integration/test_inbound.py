@@ -11,8 +11,14 @@ from dataclasses import dataclass
 import aiohttp
 import pytest
 from conftest import StartBroker, StartGateway, StartReceiver
-from integration_helpers import Api, Receiver, answer_status, connect, eventually
-from integration_helpers import free_loopback_port
+from integration_helpers import (
+    Api,
+    Receiver,
+    answer_status,
+    connect,
+    eventually,
+    free_loopback_port,
+)
 from signers import SignedRequest, Signer, all_signers
 
 from broker.clock import ManualClock
@@ -111,9 +117,10 @@ async def test_forged_requests_get_401_and_publish_nothing(
         provider=signer.provider, secret=signer.secret, options=signer.options
     )
     now = int(inbound.clock.now())
-    genuine = signer.sign(signer.secret, source.ingest_url, now)
-    status, answer = await send(source.ingest_url, genuine, body=genuine.body + b" ")
-    assert (status, answer) == (401, b"unauthorized")
+    if signer.signs_body:
+        genuine = signer.sign(signer.secret, source.ingest_url, now)
+        status, answer = await send(source.ingest_url, genuine, body=genuine.body + b" ")
+        assert (status, answer) == (401, b"unauthorized")
     forged = signer.sign(signer.secret[::-1], source.ingest_url, now)
     status, answer = await send(source.ingest_url, forged)
     assert (status, answer) == (401, b"unauthorized")

@@ -21,6 +21,9 @@ from urllib.parse import parse_qsl
 from multidict import CIMultiDictProxy
 
 Clock = Callable[[], float]
+DEFAULT_TOLERANCE = 300
+MAX_TOLERANCE = 86400
+TOLERANCE_PROBLEM = f"option 'tolerance_seconds' must be whole seconds from 1 to {MAX_TOLERANCE}"
 _SEGMENT_JUNK = re.compile(r"[^A-Za-z0-9_-]+")
 
 
@@ -58,7 +61,7 @@ class InboundRequest:
         """The body parsed as JSON (call only after verification); Refused if it is not."""
         try:
             return json.loads(self.body)
-        except (ValueError, UnicodeDecodeError):
+        except (ValueError, UnicodeDecodeError, RecursionError):
             raise Refused("body is not JSON") from None
 
     def form(self) -> list[tuple[str, str]]:
@@ -148,6 +151,22 @@ def check_timestamp(timestamp: str, now: float, tolerance: float) -> int:
     value = int(timestamp)
     if abs(now - value) > tolerance:
         raise Refused("timestamp outside the tolerance window")
+    return value
+
+
+def tolerance_option(options: Mapping[str, str]) -> int | None:
+    """The `tolerance_seconds` option (default 300 s), or None when it is malformed."""
+    text = options.get("tolerance_seconds", str(DEFAULT_TOLERANCE))
+    if not (text.isascii() and text.isdigit() and 1 <= int(text) <= MAX_TOLERANCE):
+        return None
+    return int(text)
+
+
+def tolerance(options: Mapping[str, str]) -> int:
+    """The replay window every timestamped scheme uses; Refused when misconfigured."""
+    value = tolerance_option(options)
+    if value is None:
+        raise Refused(TOLERANCE_PROBLEM)
     return value
 
 

@@ -23,10 +23,10 @@ from gateway.providers.base import (
     hmac_digest,
     matches_any,
     no_handshake,
+    tolerance,
     utf8,
 )
 
-TOLERANCE_SECONDS = 300
 _TIMESTAMP = re.compile(r"[0-9]{1,15}")
 _SIGNATURE = re.compile(r"v0=[0-9a-fA-F]{64}")
 
@@ -45,7 +45,7 @@ class Slack:
         signature = request.header("X-Slack-Signature")
         if not _SIGNATURE.fullmatch(signature):
             raise Refused("malformed signature header")
-        check_timestamp(timestamp, now, TOLERANCE_SECONDS)
+        check_timestamp(timestamp, now, tolerance(source.options))
         signed = b"v0:" + timestamp.encode() + b":" + request.body
         expected = [hmac_digest("sha256", utf8(s), signed) for s in source.secrets]
         if not matches_any([bytes.fromhex(signature[3:])], expected):

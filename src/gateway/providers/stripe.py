@@ -20,10 +20,10 @@ from gateway.providers.base import (
     hmac_digest,
     matches_any,
     no_handshake,
+    tolerance,
     utf8,
 )
 
-DEFAULT_TOLERANCE_SECONDS = 300
 _TIMESTAMP = re.compile(r"[0-9]{1,15}")
 _HEX_SHA256 = re.compile(r"[0-9a-fA-F]{64}")
 
@@ -37,7 +37,7 @@ class Stripe:
 
     def verify(self, request: InboundRequest, source: SourceConfig, now: float) -> Accepted:
         timestamp, signatures = _parse(request.header("Stripe-Signature"))
-        check_timestamp(timestamp, now, _tolerance(source))
+        check_timestamp(timestamp, now, tolerance(source.options))
         signed = timestamp.encode() + b"." + request.body
         expected = [hmac_digest("sha256", utf8(s), signed) for s in source.secrets]
         if not matches_any(signatures, expected):
@@ -66,15 +66,6 @@ def _parse(header: str) -> tuple[str, list[bytes]]:
     if not signatures:
         raise Refused("no v1 signature")
     return timestamp, signatures
-
-
-def _tolerance(source: SourceConfig) -> int:
-    raw = source.options.get("tolerance_seconds", "")
-    if not raw:
-        return DEFAULT_TOLERANCE_SECONDS
-    if not (raw.isascii() and raw.isdigit()) or int(raw) <= 0:
-        raise Refused("invalid tolerance_seconds option")
-    return int(raw)
 
 
 PROVIDERS: tuple[Provider, ...] = (Stripe(),)

@@ -30,6 +30,8 @@ class Signer:
     provider delivery id (if the provider has one) is `delivery_id` in the result of
     `sign`; `event_type` is the type the gateway must publish, without the source's prefix.
     `secret` is what CreateSource is given; `options` are the source's options.
+    `signs_body` is False where the credential does not cover the body, so a tampered
+    body is not detectable there.
     """
 
     provider: str
@@ -38,6 +40,7 @@ class Signer:
     event_type: str
     options: Mapping[str, str] = field(default_factory=dict)
     has_delivery_id: bool = True
+    signs_body: bool = True  # False for credential-only schemes (URL code, basic auth, key)
 
 
 def all_signers() -> list[Signer]:

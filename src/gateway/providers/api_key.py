@@ -1,0 +1,47 @@
+"""A static API key in a header (option `header`, default X-API-Key).
+
+When the header is Authorization the key may also come as `Bearer <key>`, the form
+most senders' "custom header" settings produce. Type and delivery id come from the
+options, like generic hmac.
+"""
+
+from __future__ import annotations
+
+from gateway.providers.base import (
+    Accepted,
+    InboundRequest,
+    Provider,
+    Refused,
+    SourceConfig,
+    matches_any,
+    no_handshake,
+    utf8,
+)
+from gateway.providers.generic_hmac import event_type_and_id
+
+DEFAULT_HEADER = "X-API-Key"
+
+
+class ApiKey:
+    name = "api_key"
+    methods = frozenset({"POST"})
+
+    handshake = staticmethod(no_handshake)
+
+    def verify(self, request: InboundRequest, source: SourceConfig, now: float) -> Accepted:
+        header = source.options.get("header", DEFAULT_HEADER)
+        key = request.header(header).strip()
+        if header.lower() == "authorization":
+            scheme, _, token = key.partition(" ")
+            if scheme.lower() == "bearer":
+                key = token.strip()
+        try:
+            presented = utf8(key)
+        except UnicodeEncodeError:
+            raise Refused("malformed key") from None
+        if not matches_any([presented], [utf8(secret) for secret in source.secrets]):
+            raise Refused("key mismatch")
+        return Accepted(*event_type_and_id(request, source.options))
+
+
+PROVIDERS: tuple[Provider, ...] = (ApiKey(),)

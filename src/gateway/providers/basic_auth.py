@@ -1,0 +1,44 @@
+"""HTTP Basic authentication: the secret is `user:password`, sent as
+`Authorization: Basic base64(user:password)`.
+
+The decoded credential is compared whole and in constant time, as bytes, so a sender's
+charset never matters. Type and delivery id come from the options, like generic hmac.
+"""
+
+from __future__ import annotations
+
+import base64
+
+from gateway.providers.base import (
+    Accepted,
+    InboundRequest,
+    Provider,
+    Refused,
+    SourceConfig,
+    matches_any,
+    no_handshake,
+    utf8,
+)
+from gateway.providers.generic_hmac import event_type_and_id
+
+
+class BasicAuth:
+    name = "basic_auth"
+    methods = frozenset({"POST"})
+
+    handshake = staticmethod(no_handshake)
+
+    def verify(self, request: InboundRequest, source: SourceConfig, now: float) -> Accepted:
+        scheme, _, value = request.header("Authorization").strip().partition(" ")
+        if scheme.lower() != "basic":
+            raise Refused("Authorization is not Basic")
+        try:
+            credential = base64.b64decode(value.strip(), validate=True)
+        except ValueError:
+            raise Refused("malformed credential") from None
+        if not matches_any([credential], [utf8(secret) for secret in source.secrets]):
+            raise Refused("credential mismatch")
+        return Accepted(*event_type_and_id(request, source.options))
+
+
+PROVIDERS: tuple[Provider, ...] = (BasicAuth(),)

@@ -1,0 +1,66 @@
+"""Pusher: HMAC-SHA256 of the body, hex, under the secret of the app named by X-Pusher-Key.
+
+Each secret is `<app key>:<app secret>`, so a rotation may move to a new app key as well
+as a new secret. Pusher sends no delivery id, but its bodies carry `time_ms`, so the
+body's digest identifies a delivery: a byte-identical body is a replay.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+from gateway.providers.base import (
+    Accepted,
+    InboundRequest,
+    Provider,
+    Refused,
+    SourceConfig,
+    hmac_digest,
+    matches_any,
+    no_handshake,
+    utf8,
+)
+
+
+class Pusher:
+    name = "pusher"
+    methods = frozenset({"POST"})
+
+    handshake = staticmethod(no_handshake)
+
+    def verify(self, request: InboundRequest, source: SourceConfig, now: float) -> Accepted:
+        key = request.header("X-Pusher-Key")
+        try:
+            presented = bytes.fromhex(request.header("X-Pusher-Signature"))
+        except ValueError:
+            raise Refused("malformed signature") from None
+        app_secrets = [
+            app_secret
+            for app_key, _, app_secret in (entry.partition(":") for entry in source.secrets)
+            if app_key == key and app_secret
+        ]
+        if not app_secrets:
+            raise Refused("unknown X-Pusher-Key")
+        expected = [hmac_digest("sha256", utf8(secret), request.body) for secret in app_secrets]
+        if not matches_any([presented], expected):
+            raise Refused("signature mismatch")
+        return Accepted(event_type(request), hashlib.sha256(request.body).hexdigest())
+
+
+def event_type(request: InboundRequest) -> str:
+    """The events' name when the batch holds one kind (e.g. `channel_occupied`), else `events`."""
+    body = request.json()
+    events = body.get("events") if isinstance(body, dict) else None
+    if not isinstance(events, list):
+        return "events"
+    names = {_name(event) for event in events}
+    name = names.pop() if len(names) == 1 else ""
+    return name or "events"
+
+
+def _name(event: object) -> str:
+    name = event.get("name") if isinstance(event, dict) else None
+    return name if isinstance(name, str) else ""
+
+
+PROVIDERS: tuple[Provider, ...] = (Pusher(),)

@@ -1,0 +1,52 @@
+"""Trello: HMAC-SHA1 over the body followed by the exact callback URL, base64.
+
+Trello signs the URL it was registered with, not the one it reached, so the callback URL
+is an option for sources registered behind a proxy. It checks a new webhook with an
+unsigned HEAD, which must answer 200 or the registration fails.
+"""
+
+from __future__ import annotations
+
+import base64
+
+from gateway.providers.base import (
+    Accepted,
+    InboundRequest,
+    Provider,
+    Refused,
+    Reply,
+    SourceConfig,
+    hmac_digest,
+    matches_any,
+    utf8,
+)
+
+
+class Trello:
+    name = "trello"
+    methods = frozenset({"HEAD", "POST"})
+
+    def handshake(self, request: InboundRequest, source: SourceConfig) -> Reply | None:
+        return Reply(200) if request.method == "HEAD" else None
+
+    def verify(self, request: InboundRequest, source: SourceConfig, now: float) -> Accepted:
+        try:
+            presented = base64.b64decode(request.header("X-Trello-Webhook"), validate=True)
+        except ValueError:
+            raise Refused("malformed signature") from None
+        callback = source.options.get("callback_url") or source.ingest_url
+        if not callback:
+            raise Refused("no callback URL to verify against")
+        signed = request.body + utf8(callback)
+        expected = [hmac_digest("sha1", utf8(secret), signed) for secret in source.secrets]
+        if not matches_any([presented], expected):
+            raise Refused("signature mismatch")
+        body = request.json()
+        action = body.get("action") if isinstance(body, dict) else None
+        if not isinstance(action, dict) or not isinstance(action.get("type"), str):
+            raise Refused("body has no action type")
+        delivery = action.get("id")
+        return Accepted(action["type"], delivery if isinstance(delivery, str) else "")
+
+
+PROVIDERS: tuple[Provider, ...] = (Trello(),)
