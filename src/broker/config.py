@@ -40,6 +40,7 @@ class BrokerConfig:
         defaults = DispatchSettings()
         lease = float(env.get("HOOKWIRE_LEASE_SECONDS", defaults.lease_seconds))
         timeout = float(env.get("HOOKWIRE_REQUEST_TIMEOUT", defaults.request_timeout))
+        subscriptions, lifecycle = SubscriptionSettings(), LifecycleSettings()
         values: dict[str, object] = {
             "database_url": env.get("HOOKWIRE_DATABASE_URL", DEFAULT_DATABASE_URL),
             "grpc_address": env.get("HOOKWIRE_GRPC_ADDRESS", DEFAULT_GRPC_ADDRESS),
@@ -50,6 +51,15 @@ class BrokerConfig:
             ),
             "dispatch": DispatchSettings(lease_seconds=lease, request_timeout=timeout),
             "retry": RetryPolicy(schedule=parse_schedule(schedule)) if schedule else RetryPolicy(),
+            # Endpoint handshake time limit, and how often lifetimes are swept (short in tests).
+            "subscriptions": SubscriptionSettings(
+                verification_timeout=float(
+                    env.get("HOOKWIRE_VERIFICATION_TIMEOUT", subscriptions.verification_timeout)
+                )
+            ),
+            "lifecycle": LifecycleSettings(
+                interval=float(env.get("HOOKWIRE_LIFECYCLE_INTERVAL", lifecycle.interval))
+            ),
         }
         values.update({k: v for k, v in (overrides or {}).items() if v is not None})
         return cls(**values)  # type: ignore[arg-type]

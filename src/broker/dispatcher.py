@@ -122,7 +122,7 @@ class Dispatcher:
         if any(s.credits > 0 for s in self._hub.sessions):
             now = self._clock.now()
             try:
-                due = await self._store.next_due_time(self._throttle.blocked(now))
+                due = await self._store.next_due_time(now, self._throttle.blocked(now))
             except StoreError:
                 due = None
             opening = self._throttle.next_opening()

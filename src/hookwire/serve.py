@@ -12,6 +12,7 @@ import os
 import signal
 import sys
 
+from broker.clock import clock_from_env
 from broker.config import BrokerConfig
 from broker.server import Broker
 
@@ -53,7 +54,8 @@ async def serve(config: BrokerConfig, http_address: str, gateways: int) -> None:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
-    broker = await Broker.start(config)
+    # The real clock unless HOOKWIRE_CLOCK_FILE names a test clock (broker.clock.FileClock).
+    broker = await Broker.start(config, clock=clock_from_env())
     host = config.grpc_address.rpartition(":")[0] or "127.0.0.1"
     broker_address = f"{host}:{broker.port}"
     print(f"hookwire: broker listening on {broker_address}", flush=True)

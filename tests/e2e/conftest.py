@@ -38,7 +38,8 @@ def hookwire(
 
     `database` defaults to one file per test (so a restart can reuse it); `ready=True`
     also waits for a probe webhook to go through a gateway to `receiver`; `wait=False`
-    only spawns the process (for tests of start-up itself); `grpc_port` picks the port.
+    only spawns the process (for tests of start-up itself); `grpc_port` picks the port;
+    `env` adds `HOOKWIRE_*` settings (e.g. a TestClock's `env`).
     """
     started: list[Hookwire] = []
 
@@ -48,6 +49,7 @@ def hookwire(
         ready: bool = True,
         wait: bool = True,
         grpc_port: int | None = None,
+        env: dict[str, str] | None = None,
     ) -> Hookwire:
         server = Hookwire(
             tmp_path,
@@ -55,6 +57,7 @@ def hookwire(
             list(args),
             f"serve-{len(started)}",
             grpc_port=grpc_port,
+            env=env,
         )
         started.append(server)
         if not wait:

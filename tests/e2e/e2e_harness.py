@@ -1,12 +1,16 @@
 """End-to-end harness: `hookwire serve` as a real process group, and a real webhook receiver.
 
-* `receiver` is a threaded HTTP server on 127.0.0.1 that answers the ECHO_TOKEN handshake,
-  verifies the Standard Webhooks signature of every webhook with the subscription secret
-  registered for its path, records what it saw, answers scripted status codes per path, and
-  can hold requests open (never answering them) until released.
+* `receiver` is a threaded HTTP server on 127.0.0.1 that answers the verification
+  handshakes (ECHO_TOKEN `POST ?validationToken=`, WebSub `GET ?hub.challenge=`, CloudEvents
+  `OPTIONS`; correctly by default, or as scripted per path, including never), verifies the
+  Standard Webhooks signature of every webhook with the subscription secret registered for
+  its path, records what it saw, answers scripted status codes per path, and can hold
+  requests open (never answering them) until released.
 * `Hookwire` starts `python -m hookwire.cli serve` in its own session
   (process group), waits for the `broker listening` line and gRPC health SERVING, and
   offers gRPC helpers plus a gateway readiness probe (a webhook gone end to end).
+* `TestClock` drives a broker's `HOOKWIRE_CLOCK_FILE` (broker.clock.FileClock): the
+  broker's "now" is whatever the test last wrote, and moves only when the test moves it.
 
 The fixtures that wire these together (and always clean up) live in conftest.py.
 """
@@ -110,11 +114,52 @@ class Received:
     def json(self) -> Any:
         return json.loads(self.body)
 
+    @property
+    def signatures(self) -> list[str]:
+        """The entries of `webhook-signature` (one per signing secret), in order."""
+        return self.headers.get("webhook-signature", "").split()
+
+
+@dataclass
+class Handshake:
+    """One verification request (any method) as the receiver saw it."""
+
+    method: str
+    path: str
+    query: dict[str, str]
+    headers: dict[str, str]  # lower-cased names
+    status: int | None = None  # what was answered; None while held (or never answered)
+
+
+@dataclass(frozen=True)
+class HandshakeAnswer:
+    """How to answer a handshake; `hold` never answers it (until released at teardown)."""
+
+    status: int = 200
+    body: bytes = b""
+    headers: dict[str, str] = field(default_factory=dict)
+    hold: bool = False
+
+
+def proper_handshake(request: Handshake) -> HandshakeAnswer:
+    """What a willing endpoint answers: the token, the challenge, or the origin allowed."""
+    if request.method == "POST" and "validationToken" in request.query:
+        return HandshakeAnswer(body=request.query["validationToken"].encode())
+    if request.method == "GET" and request.query.get("hub.mode") == "subscribe":
+        return HandshakeAnswer(body=request.query.get("hub.challenge", "").encode())
+    if request.method == "OPTIONS" and "webhook-request-origin" in request.headers:
+        return HandshakeAnswer(headers={"WebHook-Allowed-Origin": "*"})
+    return HandshakeAnswer(status=400, body=b"not a handshake I know")
+
+
+HandshakeScript = Callable[[Handshake], HandshakeAnswer]
+
 
 @dataclass
 class _PathScript:
     statuses: list[int] = field(default_factory=list)  # consumed in order; then 200
     hold: int = 0  # how many of the next requests to hold open
+    handshake: HandshakeScript = proper_handshake
 
 
 class Receiver:
@@ -123,7 +168,8 @@ class Receiver:
     def __init__(self) -> None:
         self.port = free_port()
         self.secrets: dict[str, str] = {}
-        self.handshakes: list[tuple[str, str]] = []  # (path, token)
+        self.handshakes: list[tuple[str, str]] = []  # (path, token) of ECHO_TOKEN handshakes
+        self.verifications: list[Handshake] = []  # every handshake, whatever its mode
         self._requests: list[Received] = []
         self._scripts: dict[str, _PathScript] = {}
         self._lock = threading.Lock()
@@ -142,6 +188,11 @@ class Receiver:
     def hold(self, path: str, count: int = 1) -> None:
         with self._lock:
             self._scripts.setdefault(path, _PathScript()).hold = count
+
+    def answer_handshakes(self, path: str, script: HandshakeScript) -> None:
+        """Answer the handshakes made to `path` with `script` (default: proper_handshake)."""
+        with self._lock:
+            self._scripts.setdefault(path, _PathScript()).handshake = script
 
     def release_all(self) -> None:
         self._release.set()
@@ -209,6 +260,20 @@ class Receiver:
             self._requests.append(record)
         return record
 
+    def _handle_handshake(
+        self, method: str, path: str, query: dict[str, str], headers: dict[str, str]
+    ) -> tuple[Handshake, HandshakeAnswer]:
+        record = Handshake(method, path, query, {k.lower(): v for k, v in headers.items()})
+        with self._lock:
+            script = self._scripts.setdefault(path, _PathScript()).handshake
+            self.verifications.append(record)
+            if method == "POST" and "validationToken" in query:
+                self.handshakes.append((path, query["validationToken"]))
+        answer = script(record)
+        if not answer.hold:
+            record.status = answer.status  # recorded before the gateway can see the answer
+        return record, answer
+
     def _status_for(self, path: str) -> int:
         with self._lock:
             script = self._scripts.setdefault(path, _PathScript())
@@ -229,14 +294,35 @@ def _handler_for(receiver: Receiver) -> type[BaseHTTPRequestHandler]:
             self.end_headers()
             self.wfile.write(body)
 
+        def _handshake(self) -> None:
+            parts = urlsplit(self.path)
+            query = {k: v[0] for k, v in parse_qs(parts.query).items()}
+            _, answer = receiver._handle_handshake(
+                self.command, parts.path, query, dict(self.headers.items())
+            )
+            if answer.hold:
+                receiver._release.wait(60)  # never answered while the test runs
+                return
+            self.send_response(answer.status)
+            for name, value in answer.headers.items():
+                self.send_header(name, value)
+            self.send_header("Content-Type", "text/plain; charset=utf-8")
+            self.send_header("Content-Length", str(len(answer.body)))
+            self.end_headers()
+            self.wfile.write(answer.body)
+
+        def do_GET(self) -> None:  # WebSub intent verification
+            self._handshake()
+
+        def do_OPTIONS(self) -> None:  # CloudEvents abuse protection
+            self._handshake()
+
         def do_POST(self) -> None:
             parts = urlsplit(self.path)
             length = int(self.headers.get("Content-Length") or 0)
             body = self.rfile.read(length) if length else b""
-            token = parse_qs(parts.query).get("validationToken")
-            if token:
-                receiver.handshakes.append((parts.path, token[0]))
-                self._answer(200, token[0].encode(), "text/plain; charset=utf-8")
+            if "validationToken" in parse_qs(parts.query):  # ECHO_TOKEN
+                self._handshake()
                 return
             record = receiver._handle_webhook(parts.path, dict(self.headers.items()), body)
             if record.held:
@@ -253,10 +339,43 @@ def _handler_for(receiver: Receiver) -> type[BaseHTTPRequestHandler]:
 # -- the hookwire process -------------------------------------------------------------------
 
 
-def _child_env() -> dict[str, str]:
+def _child_env(extra: dict[str, str] | None = None) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("HOOKWIRE_")}
     env.update(HOOKWIRE_ALLOWED_CIDRS="127.0.0.0/8", PYTHONUNBUFFERED="1")
+    env.update(extra or {})
     return env
+
+
+class TestClock:
+    """The time a broker started with `HOOKWIRE_CLOCK_FILE=<path>` sees (FileClock).
+
+    Starts at the real time (so webhook timestamps, which gateways take from the real
+    clock, stay close to event times) and stands still until the test moves it. Every
+    write is atomic (a temporary file renamed over the clock file).
+    """
+
+    __test__ = False  # not a pytest test class
+
+    def __init__(self, path: Path, start: float | None = None) -> None:
+        self.path = path
+        self._now = 0.0
+        self.set(time.time() if start is None else start)
+
+    @property
+    def env(self) -> dict[str, str]:
+        return {"HOOKWIRE_CLOCK_FILE": str(self.path)}
+
+    def now(self) -> float:
+        return self._now
+
+    def set(self, instant: float) -> None:
+        scratch = self.path.with_name(self.path.name + ".tmp")
+        scratch.write_text(repr(instant))
+        os.replace(scratch, self.path)
+        self._now = instant
+
+    def advance(self, seconds: float) -> None:
+        self.set(self._now + seconds)
 
 
 def children_of(pid: int) -> list[int]:
@@ -288,8 +407,10 @@ class Hookwire:
         args: list[str],
         name: str,
         grpc_port: int | None = None,
+        env: dict[str, str] | None = None,
     ) -> None:
         self.workdir = workdir
+        self.env = dict(env or {})  # extra HOOKWIRE_* settings for the process group
         self.database = database
         self.args = args
         self.name = name
@@ -352,7 +473,7 @@ class Hookwire:
                 stdin=subprocess.DEVNULL,
                 text=True,
                 cwd=self.workdir,
-                env=_child_env(),
+                env=_child_env(self.env),
                 start_new_session=True,
             )
         self._reader = threading.Thread(target=self._read_stdout, daemon=True)
@@ -459,6 +580,19 @@ class Hookwire:
         return self.subscriptions.GetSubscription(
             spb.GetSubscriptionRequest(id=subscription_id), timeout=RPC_TIMEOUT
         ).subscription
+
+    def list_subscriptions(self) -> list[spb.Subscription]:
+        found: list[spb.Subscription] = []
+        token = ""
+        while True:
+            page = self.subscriptions.ListSubscriptions(
+                spb.ListSubscriptionsRequest(page_size=1000, page_token=token),
+                timeout=RPC_TIMEOUT,
+            )
+            found.extend(page.subscriptions)
+            token = page.next_page_token
+            if not token:
+                return found
 
     def list_deliveries(self, **filters: Any) -> list[dpb.Delivery]:
         found: list[dpb.Delivery] = []

@@ -119,7 +119,9 @@ async def test_lease_only_due_deliveries_of_active_subscriptions(
     assert leases[0].event.data == b'{"n": 1}'
     assert await store.lease(NOW, 10, NOW + 60, "lse_b") == []
     # An unreported lease falls due again when it expires.
-    assert await store.next_due_time() == NOW + 60
+    assert await store.next_due_time(NOW) == NOW + 60
+    # Once the subscription's lifetime has ended nothing of it is due, swept or not.
+    assert await store.next_due_time(NOW + 86400) is None
     again = await store.lease(NOW + 61, 10, NOW + 121, "lse_c")
     assert [lease.delivery.id for lease in again] == [leases[0].delivery.id]
 

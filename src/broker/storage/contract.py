@@ -109,8 +109,9 @@ class Store(Protocol):
         A lease that is never reported simply falls due again when it expires.
         """
 
-    async def next_due_time(self, blocked: Sequence[str] = ()) -> float | None:
-        """When the earliest pending delivery of an ACTIVE, unblocked subscription falls due."""
+    async def next_due_time(self, now: float, blocked: Sequence[str] = ()) -> float | None:
+        """When the earliest pending delivery of an ACTIVE, unlapsed, unblocked subscription
+        falls due (the same subscriptions `lease` takes from, or the dispatcher would spin)."""
 
     async def record_outcomes(
         self,

@@ -257,8 +257,9 @@ class SqliteStore(SqliteSources):
 
         return await self._writer.run("lease", lease)
 
-    async def next_due_time(self, blocked: Sequence[str] = ()) -> float | None:
-        rows = await self._read("next_due_time", {"blocked": json.dumps(list(blocked))})
+    async def next_due_time(self, now: float, blocked: Sequence[str] = ()) -> float | None:
+        params = {"now": now, "blocked": json.dumps(list(blocked))}
+        rows = await self._read("next_due_time", params)
         return rows[0][0] if rows and rows[0][0] is not None else None
 
     async def record_outcomes(

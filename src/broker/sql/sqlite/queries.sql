@@ -103,7 +103,7 @@ SELECT * FROM events WHERE id IN (SELECT value FROM json_each(:ids));
 -- name: next_due_time
 SELECT min(d.next_attempt_time) FROM deliveries AS d
 JOIN subscriptions AS s ON s.id = d.subscription_id
-WHERE d.state = 'PENDING' AND s.state = 'ACTIVE'
+WHERE d.state = 'PENDING' AND s.state = 'ACTIVE' AND s.expire_time > :now
   AND d.subscription_id NOT IN (SELECT value FROM json_each(:blocked));
 
 -- name: deliveries_by_ids
