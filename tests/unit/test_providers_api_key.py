@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from multidict import CIMultiDict, CIMultiDictProxy
+from inbound_fixtures import inbound_request, source_config
 
 from gateway.providers.api_key import PROVIDERS
 from gateway.providers.base import InboundRequest, Refused, SourceConfig
@@ -15,17 +15,11 @@ GARBAGE = ["\udcff", "é", KEY[:-1], KEY.upper(), "Bearer", "x" * 1000]
 
 
 def request(headers: dict[str, str], body: bytes = BODY) -> InboundRequest:
-    return InboundRequest(
-        method="POST",
-        url="https://hooks.example.com/in/src_1",
-        headers=CIMultiDictProxy(CIMultiDict(headers)),
-        query={},
-        body=body,
-    )
+    return inbound_request(headers, body)
 
 
 def source(*secrets: str, **options: str) -> SourceConfig:
-    return SourceConfig(id="src_1", provider="api_key", secrets=secrets or (KEY,), options=options)
+    return source_config("api_key", *(secrets or (KEY,)), options=options)
 
 
 def test_default_header_with_json_type() -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 
 import pytest
-from multidict import CIMultiDict, CIMultiDictProxy
+from inbound_fixtures import inbound_request, source_config
 
 from gateway.providers.base import InboundRequest, Refused, SourceConfig
 from gateway.providers.basic_auth import PROVIDERS
@@ -24,19 +24,11 @@ def basic(credential: str | bytes) -> str:
 def request(authorization: str | None, body: bytes = BODY, **headers: str) -> InboundRequest:
     if authorization is not None:
         headers["Authorization"] = authorization
-    return InboundRequest(
-        method="POST",
-        url="https://hooks.example.com/in/src_1",
-        headers=CIMultiDictProxy(CIMultiDict(headers)),
-        query={},
-        body=body,
-    )
+    return inbound_request(headers, body)
 
 
 def source(*secrets: str, **options: str) -> SourceConfig:
-    return SourceConfig(
-        id="src_1", provider="basic_auth", secrets=secrets or (SECRET,), options=options
-    )
+    return source_config("basic_auth", *(secrets or (SECRET,)), options=options)
 
 
 def test_accepts_credential_with_json_type() -> None:

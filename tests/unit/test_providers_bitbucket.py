@@ -6,7 +6,7 @@ import hashlib
 import hmac
 
 import pytest
-from multidict import CIMultiDict, CIMultiDictProxy
+from inbound_fixtures import inbound_request, source_config
 
 from gateway.providers.base import InboundRequest, Refused, SourceConfig
 from gateway.providers.bitbucket import PROVIDERS
@@ -31,17 +31,11 @@ def headers(signature: str | None = VECTOR) -> dict[str, str]:
 
 
 def request(hdrs: dict[str, str], body: bytes = BODY) -> InboundRequest:
-    return InboundRequest(
-        method="POST",
-        url="https://hooks.example.com/in/src_1",
-        headers=CIMultiDictProxy(CIMultiDict(hdrs)),
-        query={},
-        body=body,
-    )
+    return inbound_request(hdrs, body)
 
 
 def source(*secrets: str) -> SourceConfig:
-    return SourceConfig(id="src_1", provider="bitbucket", secrets=secrets or (SECRET,))
+    return source_config("bitbucket", *(secrets or (SECRET,)))
 
 
 def test_same_algorithm_as_githubs_official_vector() -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from multidict import CIMultiDict, CIMultiDictProxy
+from inbound_fixtures import inbound_request, source_config
 
 from gateway.providers.base import InboundRequest, Refused, Reply, SourceConfig
 from gateway.providers.dropbox import PROVIDERS
@@ -22,17 +22,11 @@ def request(
     query: dict[str, str] | None = None,
 ) -> InboundRequest:
     headers = {} if signature is None else {"X-Dropbox-Signature": signature}
-    return InboundRequest(
-        method=method,
-        url="https://hooks.example.com/in/src_1",
-        headers=CIMultiDictProxy(CIMultiDict(headers)),
-        query=query or {},
-        body=body,
-    )
+    return inbound_request(headers, body, method=method, query=query)
 
 
 def source(*secrets: str) -> SourceConfig:
-    return SourceConfig(id="src_1", provider="dropbox", secrets=secrets or (SECRET,))
+    return source_config("dropbox", *(secrets or (SECRET,)))
 
 
 def test_challenge_is_echoed_as_plain_text() -> None:

@@ -8,7 +8,7 @@ import hashlib
 import hmac
 
 import pytest
-from multidict import CIMultiDict, CIMultiDictProxy
+from inbound_fixtures import inbound_request, source_config
 
 from gateway.providers.base import InboundRequest, Refused, SourceConfig
 from gateway.providers.generic_hmac import PROVIDERS, option_problem
@@ -28,17 +28,11 @@ GARBAGE = ["!!!", "é", "\udcff", "sha256=", "sha256=zz", "sha256=" + "a" * 1000
 
 
 def request(headers: dict[str, str], body: bytes = BODY) -> InboundRequest:
-    return InboundRequest(
-        method="POST",
-        url="https://hooks.example.com/in/src_1",
-        headers=CIMultiDictProxy(CIMultiDict(headers)),
-        query={},
-        body=body,
-    )
+    return inbound_request(headers, body)
 
 
 def source(options: dict[str, str], *secrets: str) -> SourceConfig:
-    return SourceConfig(id="src_1", provider="hmac", secrets=secrets or (SECRET,), options=options)
+    return source_config("hmac", *(secrets or (SECRET,)), options=options)
 
 
 def mac(secret: str, content: bytes, algorithm: str = "sha256") -> bytes:

@@ -7,7 +7,7 @@ import hmac
 import json
 
 import pytest
-from multidict import CIMultiDict, CIMultiDictProxy
+from inbound_fixtures import inbound_request, source_config
 
 from gateway.providers.base import InboundRequest, Refused, SourceConfig
 from gateway.providers.github import PROVIDERS
@@ -22,17 +22,11 @@ NOW = 1_700_000_000.0
 def request(headers: dict[str, str], body: bytes = BODY, content_type: str = "") -> InboundRequest:
     if content_type:
         headers = {**headers, "Content-Type": content_type}
-    return InboundRequest(
-        method="POST",
-        url="https://hooks.example.com/in/src_1",
-        headers=CIMultiDictProxy(CIMultiDict(headers)),
-        query={},
-        body=body,
-    )
+    return inbound_request(headers, body)
 
 
 def source(*secrets: str) -> SourceConfig:
-    return SourceConfig(id="src_1", provider="github", secrets=secrets or (SECRET,))
+    return source_config("github", *(secrets or (SECRET,)))
 
 
 def sig256(secret: str, body: bytes) -> str:

@@ -7,7 +7,7 @@ import hmac
 import json
 
 import pytest
-from multidict import CIMultiDict, CIMultiDictProxy
+from inbound_fixtures import inbound_request, source_config
 
 from gateway.providers.base import InboundRequest, Refused, SourceConfig
 from gateway.providers.pusher import PROVIDERS
@@ -33,17 +33,11 @@ def request(signature: str | None, body: bytes = BODY, key: str | None = KEY) ->
         headers["X-Pusher-Signature"] = signature
     if key is not None:
         headers["X-Pusher-Key"] = key
-    return InboundRequest(
-        method="POST",
-        url="https://hooks.example.com/in/src_1",
-        headers=CIMultiDictProxy(CIMultiDict(headers)),
-        query={},
-        body=body,
-    )
+    return inbound_request(headers, body)
 
 
 def source(*secrets: str) -> SourceConfig:
-    return SourceConfig(id="src_1", provider="pusher", secrets=secrets or (f"{KEY}:{SECRET}",))
+    return source_config("pusher", *(secrets or (f"{KEY}:{SECRET}",)))
 
 
 def test_protocols_vector() -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from multidict import CIMultiDict, CIMultiDictProxy
+from inbound_fixtures import inbound_request, source_config
 
 from gateway.providers.base import InboundRequest, Refused, SourceConfig
 from gateway.providers.salesforce import PROVIDERS
@@ -54,17 +54,11 @@ def envelope(org: str = ORG_18, sobject: str = CONTACT, nid: str = NOTIFICATION_
 
 
 def request(body: bytes) -> InboundRequest:
-    return InboundRequest(
-        method="POST",
-        url="https://hooks.example.com/in/src_1",
-        headers=CIMultiDictProxy(CIMultiDict({"Content-Type": "text/xml; charset=utf-8"})),
-        query={},
-        body=body,
-    )
+    return inbound_request({"Content-Type": "text/xml; charset=utf-8"}, body)
 
 
 def source(*secrets: str) -> SourceConfig:
-    return SourceConfig(id="src_1", provider="salesforce", secrets=secrets or (ORG_18,))
+    return source_config("salesforce", *(secrets or (ORG_18,)))
 
 
 def test_accepts_message_with_sobject_type_notification_id_and_soap_ack() -> None:

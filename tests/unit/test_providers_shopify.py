@@ -7,7 +7,7 @@ import hashlib
 import hmac
 
 import pytest
-from multidict import CIMultiDict, CIMultiDictProxy
+from inbound_fixtures import inbound_request, source_config
 
 from gateway.providers.base import InboundRequest, Refused, SourceConfig
 from gateway.providers.shopify import PROVIDERS
@@ -35,17 +35,11 @@ def headers(signature: str | None = VECTOR) -> dict[str, str]:
 
 
 def request(hdrs: dict[str, str], body: bytes = BODY) -> InboundRequest:
-    return InboundRequest(
-        method="POST",
-        url="https://hooks.example.com/in/src_1",
-        headers=CIMultiDictProxy(CIMultiDict(hdrs)),
-        query={},
-        body=body,
-    )
+    return inbound_request(hdrs, body)
 
 
 def source(*secrets: str) -> SourceConfig:
-    return SourceConfig(id="src_1", provider="shopify", secrets=secrets or (SECRET,))
+    return source_config("shopify", *(secrets or (SECRET,)))
 
 
 def test_protocols_vector_topic_and_id() -> None:

@@ -8,7 +8,7 @@ import json
 from urllib.parse import urlencode
 
 import pytest
-from multidict import CIMultiDict, CIMultiDictProxy
+from inbound_fixtures import inbound_request, source_config
 
 from gateway.providers.base import InboundRequest, Refused, Reply, SourceConfig
 from gateway.providers.slack import PROVIDERS
@@ -52,17 +52,11 @@ def request(
         signature = sign(body)
     if signature != "-":
         headers["X-Slack-Signature"] = signature
-    return InboundRequest(
-        method="POST",
-        url="https://hooks.example.com/in/src_1",
-        headers=CIMultiDictProxy(CIMultiDict(headers)),
-        query={},
-        body=body,
-    )
+    return inbound_request(headers, body)
 
 
 def source(*secrets: str) -> SourceConfig:
-    return SourceConfig(id="src_1", provider="slack", secrets=secrets or (SECRET,))
+    return source_config("slack", *(secrets or (SECRET,)))
 
 
 def test_official_vector_slash_command() -> None:

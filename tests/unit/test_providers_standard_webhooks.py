@@ -7,7 +7,7 @@ import hashlib
 import hmac
 
 import pytest
-from multidict import CIMultiDict, CIMultiDictProxy
+from inbound_fixtures import inbound_request, source_config
 
 from gateway.providers.base import InboundRequest, Provider, Refused, SourceConfig
 from gateway.providers.standard_webhooks import PROVIDERS
@@ -35,17 +35,11 @@ def request(
     headers = {f"{prefix}-id": msg_id, f"{prefix}-timestamp": ts}
     if signature is not None:
         headers[f"{prefix}-signature"] = signature
-    return InboundRequest(
-        method="POST",
-        url="https://hooks.example.com/in/src_1",
-        headers=CIMultiDictProxy(CIMultiDict(headers)),
-        query={},
-        body=body,
-    )
+    return inbound_request(headers, body)
 
 
 def source(*secrets: str) -> SourceConfig:
-    return SourceConfig(id="src_1", provider="standard_webhooks", secrets=secrets or (SECRET,))
+    return source_config("standard_webhooks", *(secrets or (SECRET,)))
 
 
 def sign(secret: str, msg_id: str, ts: int, body: bytes) -> str:

@@ -6,7 +6,7 @@ import hashlib
 import hmac
 
 import pytest
-from multidict import CIMultiDict, CIMultiDictProxy
+from inbound_fixtures import inbound_request, source_config
 
 from gateway.providers.base import InboundRequest, Refused, SourceConfig
 from gateway.providers.stripe import PROVIDERS
@@ -20,19 +20,11 @@ VECTOR = "261c9dc56aa31d51ffec0c5838afc5cd4295299fdd536d10adb14190e0a133d0"
 
 def request(header: str | None, body: bytes = BODY) -> InboundRequest:
     headers = {} if header is None else {"Stripe-Signature": header}
-    return InboundRequest(
-        method="POST",
-        url="https://hooks.example.com/in/src_1",
-        headers=CIMultiDictProxy(CIMultiDict(headers)),
-        query={},
-        body=body,
-    )
+    return inbound_request(headers, body)
 
 
 def source(*secrets: str, **options: str) -> SourceConfig:
-    return SourceConfig(
-        id="src_1", provider="stripe", secrets=secrets or (SECRET,), options=options
-    )
+    return source_config("stripe", *(secrets or (SECRET,)), options=options)
 
 
 def v1(secret: str, ts: int, body: bytes) -> str:

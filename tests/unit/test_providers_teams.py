@@ -8,7 +8,7 @@ import hmac
 import json
 
 import pytest
-from multidict import CIMultiDict, CIMultiDictProxy
+from inbound_fixtures import inbound_request, source_config
 
 from gateway.providers.base import InboundRequest, Refused, SourceConfig
 from gateway.providers.teams import PROVIDERS
@@ -36,17 +36,11 @@ def sign(token: str, body: bytes) -> str:
 
 def request(authorization: str | None, body: bytes = BODY) -> InboundRequest:
     headers = {} if authorization is None else {"Authorization": authorization}
-    return InboundRequest(
-        method="POST",
-        url="https://hooks.example.com/in/src_1",
-        headers=CIMultiDictProxy(CIMultiDict(headers)),
-        query={},
-        body=body,
-    )
+    return inbound_request(headers, body)
 
 
 def source(*secrets: str, **options: str) -> SourceConfig:
-    return SourceConfig(id="src_1", provider="teams", secrets=secrets or (TOKEN,), options=options)
+    return source_config("teams", *(secrets or (TOKEN,)), options=options)
 
 
 def test_protocols_vector() -> None:

@@ -8,7 +8,7 @@ import hmac
 import json
 
 import pytest
-from multidict import CIMultiDict, CIMultiDictProxy
+from inbound_fixtures import inbound_request, source_config
 
 from gateway.providers.base import InboundRequest, Refused, Reply, SourceConfig
 from gateway.providers.trello import PROVIDERS
@@ -34,23 +34,11 @@ def sign(secret: str, body: bytes, url: str = URL) -> str:
 
 def request(signature: str | None, body: bytes = BODY, method: str = "POST") -> InboundRequest:
     headers = {} if signature is None else {"X-Trello-Webhook": signature}
-    return InboundRequest(
-        method=method,
-        url=URL,
-        headers=CIMultiDictProxy(CIMultiDict(headers)),
-        query={},
-        body=body,
-    )
+    return inbound_request(headers, body, method=method, url=URL)
 
 
 def source(*secrets: str, **options: str) -> SourceConfig:
-    return SourceConfig(
-        id="src_1",
-        provider="trello",
-        secrets=secrets or (SECRET,),
-        options=options,
-        ingest_url=URL,
-    )
+    return source_config("trello", *(secrets or (SECRET,)), options=options, ingest_url=URL)
 
 
 def test_protocols_vector() -> None:

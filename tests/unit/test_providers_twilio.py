@@ -8,7 +8,7 @@ import hmac
 from urllib.parse import urlencode
 
 import pytest
-from multidict import CIMultiDict, CIMultiDictProxy
+from inbound_fixtures import inbound_request, source_config
 
 from gateway.providers.base import InboundRequest, Refused, SourceConfig
 from gateway.providers.twilio import PROVIDERS
@@ -42,17 +42,11 @@ def request(
     headers = {"Content-Type": "application/x-www-form-urlencoded", **extra}
     if signature is not None:
         headers["X-Twilio-Signature"] = signature
-    return InboundRequest(
-        method="POST",
-        url=url,
-        headers=CIMultiDictProxy(CIMultiDict(headers)),
-        query={},
-        body=body,
-    )
+    return inbound_request(headers, body, url=url)
 
 
 def source(*secrets: str, **options: str) -> SourceConfig:
-    return SourceConfig(id="src_1", provider="twilio", secrets=secrets or (TOKEN,), options=options)
+    return source_config("twilio", *(secrets or (TOKEN,)), options=options)
 
 
 def sign(token: str, url: str, params: dict[str, str]) -> str:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from urllib.parse import urlencode
 
 import pytest
-from multidict import CIMultiDict, CIMultiDictProxy
+from inbound_fixtures import inbound_request, source_config
 
 from gateway.providers.base import InboundRequest, Refused, Reply, SourceConfig
 from gateway.providers.url_code import PROVIDERS
@@ -33,17 +33,16 @@ def request(
     method: str = "POST",
     content_type: str = FORM,
 ) -> InboundRequest:
-    return InboundRequest(
+    return inbound_request(
+        {"Content-Type": content_type},
+        body,
         method=method,
-        url="https://hooks.example.com/in/src_1",
-        headers=CIMultiDictProxy(CIMultiDict({"Content-Type": content_type})),
         query={} if code is None else {"code": code},
-        body=body,
     )
 
 
 def source(name: str, *secrets: str) -> SourceConfig:
-    return SourceConfig(id="src_1", provider=name, secrets=secrets or (CODE,))
+    return source_config(name, *(secrets or (CODE,)))
 
 
 def test_names_and_methods() -> None:

@@ -8,7 +8,7 @@ import hmac
 import time
 
 import pytest
-from multidict import CIMultiDict, CIMultiDictProxy
+from inbound_fixtures import inbound_request, source_config
 
 from gateway.providers.base import InboundRequest, Refused, SourceConfig
 from gateway.providers.zendesk import PROVIDERS
@@ -43,19 +43,11 @@ def request(
         headers["X-Zendesk-Webhook-Signature"] = signature
     if timestamp is not None:
         headers["X-Zendesk-Webhook-Signature-Timestamp"] = timestamp
-    return InboundRequest(
-        method="POST",
-        url="https://hooks.example.com/in/src_1",
-        headers=CIMultiDictProxy(CIMultiDict(headers)),
-        query={},
-        body=body,
-    )
+    return inbound_request(headers, body)
 
 
 def source(*secrets: str, **options: str) -> SourceConfig:
-    return SourceConfig(
-        id="src_1", provider="zendesk", secrets=secrets or (SECRET,), options=options
-    )
+    return source_config("zendesk", *(secrets or (SECRET,)), options=options)
 
 
 def test_protocols_vector() -> None:

@@ -1,0 +1,51 @@
+"""Builders shared by the inbound verifier tests (`test_providers_*.py`).
+
+`inbound_request` is a webhook as the gateway receives it and `source_config` the source it
+is addressed to; both default to source `src_1` at `https://hooks.example.com/in/src_1`.
+Each test file wraps them with its own provider name, secret and body.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from multidict import CIMultiDict, CIMultiDictProxy
+
+from gateway.providers.base import InboundRequest, SourceConfig
+
+SOURCE_ID = "src_1"
+URL = f"https://hooks.example.com/in/{SOURCE_ID}"
+
+
+def inbound_request(
+    headers: Mapping[str, str] | None = None,
+    body: bytes = b"",
+    *,
+    method: str = "POST",
+    url: str = URL,
+    query: Mapping[str, str] | None = None,
+) -> InboundRequest:
+    """A request to `url` carrying exactly these headers (case-insensitive), query and body."""
+    return InboundRequest(
+        method=method,
+        url=url,
+        headers=CIMultiDictProxy(CIMultiDict(headers or {})),
+        query={} if query is None else query,
+        body=body,
+    )
+
+
+def source_config(
+    provider: str,
+    *secrets: str,
+    options: Mapping[str, str] | None = None,
+    ingest_url: str = "",
+) -> SourceConfig:
+    """Source `src_1` of `provider` with these secrets (newest first) and options."""
+    return SourceConfig(
+        id=SOURCE_ID,
+        provider=provider,
+        secrets=secrets,
+        options={} if options is None else options,
+        ingest_url=ingest_url,
+    )
