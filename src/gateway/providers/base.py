@@ -9,6 +9,8 @@ sender learns only "401".
 
 from __future__ import annotations
 
+import base64
+import binascii
 import hashlib
 import hmac
 import json
@@ -142,6 +144,36 @@ def matches_any(candidates: Sequence[bytes], expected: Sequence[bytes]) -> bool:
         for wanted in expected:
             found |= hmac.compare_digest(presented, wanted)
     return found
+
+
+def decode_signature(value: str, encoding: str = "hex", prefix: str = "") -> bytes:
+    """The signature bytes of a header value `<prefix><hex or base64>`; Refused if malformed."""
+    if not value.startswith(prefix):
+        raise Refused("signature lacks the expected prefix")
+    text = value[len(prefix) :].strip()
+    try:
+        if encoding == "base64":
+            return base64.b64decode(text, validate=True)
+        return bytes.fromhex(text)
+    except (ValueError, binascii.Error):
+        raise Refused("malformed signature header") from None
+
+
+def check_body_hmac(
+    request: InboundRequest,
+    source: SourceConfig,
+    header: str,
+    *,
+    algorithm: str = "sha256",
+    encoding: str = "hex",
+    prefix: str = "",
+) -> None:
+    """Refused unless `header` carries an HMAC of the raw body under one of the source's
+    secrets: the scheme of GitHub, Bitbucket, Shopify, Dropbox and many more."""
+    presented = decode_signature(request.header(header), encoding, prefix)
+    expected = [hmac_digest(algorithm, utf8(s), request.body) for s in source.secrets]
+    if not matches_any([presented], expected):
+        raise Refused("signature mismatch")
 
 
 def check_timestamp(timestamp: str, now: float, tolerance: float) -> int:

@@ -8,8 +8,6 @@ content beyond "something changed for these accounts", so they need no deduplica
 
 from __future__ import annotations
 
-import re
-
 from gateway.providers.base import (
     Accepted,
     InboundRequest,
@@ -17,12 +15,9 @@ from gateway.providers.base import (
     Refused,
     Reply,
     SourceConfig,
-    hmac_digest,
-    matches_any,
-    utf8,
+    check_body_hmac,
 )
 
-_HEX_SHA256 = re.compile(r"[0-9a-fA-F]{64}")
 _MAX_CHALLENGE = 1024
 
 
@@ -48,12 +43,7 @@ class Dropbox:
     def verify(self, request: InboundRequest, source: SourceConfig, now: float) -> Accepted:
         if request.method != "POST":
             raise Refused("not a challenge nor a signed notification")
-        signature = request.header("X-Dropbox-Signature")
-        if not _HEX_SHA256.fullmatch(signature):
-            raise Refused("malformed signature header")
-        expected = [hmac_digest("sha256", utf8(s), request.body) for s in source.secrets]
-        if not matches_any([bytes.fromhex(signature)], expected):
-            raise Refused("signature mismatch")
+        check_body_hmac(request, source, "X-Dropbox-Signature")
         return Accepted("list_folder")
 
 

@@ -9,7 +9,6 @@ option means the same everywhere. `option_problem` is the rule the broker mirror
 
 from __future__ import annotations
 
-import base64
 import json
 import re
 from collections.abc import Mapping
@@ -22,6 +21,7 @@ from gateway.providers.base import (
     Refused,
     SourceConfig,
     check_timestamp,
+    decode_signature,
     hmac_digest,
     matches_any,
     no_handshake,
@@ -111,7 +111,11 @@ class GenericHmac:
         problem = _settings_problem(options)
         if problem:
             raise Refused(problem)
-        presented = _presented(request.header(options["header"]), options)
+        presented = decode_signature(
+            request.header(options["header"]),
+            options.get("encoding", "hex"),
+            options.get("prefix", ""),
+        )
         timestamp = b""
         if options.get("timestamp_header"):
             text = request.header(options["timestamp_header"])
@@ -125,20 +129,6 @@ class GenericHmac:
         if not matches_any([presented], expected):
             raise Refused("signature mismatch")
         return Accepted(*event_type_and_id(request, options))
-
-
-def _presented(value: str, options: Mapping[str, str]) -> bytes:
-    """The signature's bytes from the header value, after the configured prefix."""
-    prefix = options.get("prefix", "")
-    if not value.startswith(prefix):
-        raise Refused("signature lacks the configured prefix")
-    text = value[len(prefix) :].strip()
-    try:
-        if options.get("encoding", "hex") == "base64":
-            return base64.b64decode(text, validate=True)
-        return bytes.fromhex(text)
-    except ValueError:
-        raise Refused("malformed signature") from None
 
 
 def _signed_content(template: str, timestamp: bytes, body: bytes) -> bytes:
