@@ -40,7 +40,12 @@ class BrokerConfig:
         defaults = DispatchSettings()
         lease = float(env.get("HOOKWIRE_LEASE_SECONDS", defaults.lease_seconds))
         timeout = float(env.get("HOOKWIRE_REQUEST_TIMEOUT", defaults.request_timeout))
-        subscriptions, lifecycle = SubscriptionSettings(), LifecycleSettings()
+        subs, life, retry = SubscriptionSettings(), LifecycleSettings(), RetryPolicy()
+
+        def seconds(name: str, default: float) -> float:
+            """A duration setting: `90`, `30s`, `24h`, `180d`."""
+            return parse_duration(env.get(name, ""), default)
+
         values: dict[str, object] = {
             "database_url": env.get("HOOKWIRE_DATABASE_URL", DEFAULT_DATABASE_URL),
             "grpc_address": env.get("HOOKWIRE_GRPC_ADDRESS", DEFAULT_GRPC_ADDRESS),
@@ -50,15 +55,21 @@ class BrokerConfig:
                 max_data_bytes=int(env.get("HOOKWIRE_MAX_EVENT_BYTES", 256 * 1024))
             ),
             "dispatch": DispatchSettings(lease_seconds=lease, request_timeout=timeout),
-            "retry": RetryPolicy(schedule=parse_schedule(schedule)) if schedule else RetryPolicy(),
-            # Endpoint handshake time limit, and how often lifetimes are swept (short in tests).
+            "retry": RetryPolicy(
+                schedule=parse_schedule(schedule) if schedule else retry.schedule,
+                disable_after=seconds("HOOKWIRE_DISABLE_AFTER", retry.disable_after),
+            ),
             "subscriptions": SubscriptionSettings(
-                verification_timeout=float(
-                    env.get("HOOKWIRE_VERIFICATION_TIMEOUT", subscriptions.verification_timeout)
-                )
+                max_lifetime=seconds("HOOKWIRE_MAX_LIFETIME", subs.max_lifetime),
+                verification_timeout=seconds(
+                    "HOOKWIRE_VERIFICATION_TIMEOUT", subs.verification_timeout
+                ),
+                rotation_overlap=seconds("HOOKWIRE_ROTATION_OVERLAP", subs.rotation_overlap),
             ),
             "lifecycle": LifecycleSettings(
-                interval=float(env.get("HOOKWIRE_LIFECYCLE_INTERVAL", lifecycle.interval))
+                warn_before=seconds("HOOKWIRE_EXPIRY_WARNING", life.warn_before),
+                retention=seconds("HOOKWIRE_RETENTION", life.retention),
+                interval=seconds("HOOKWIRE_LIFECYCLE_INTERVAL", life.interval),
             ),
         }
         values.update({k: v for k, v in (overrides or {}).items() if v is not None})
@@ -77,6 +88,16 @@ def parse_schedule(text: str) -> tuple[float, ...]:
         else:
             delays.append(float(part))
     return tuple(delays)
+
+
+def parse_duration(text: str, default: float) -> float:
+    """One duration (`90`, `30s`, `24h`, `180d`); `default` when the text is blank."""
+    if not text.strip():
+        return default
+    parsed = parse_schedule(text)
+    if len(parsed) != 1:
+        raise ValueError(f"expected one duration, got {text!r}")
+    return parsed[0]
 
 
 def sqlite_path(database_url: str) -> str:
