@@ -13,13 +13,12 @@ import re
 from collections.abc import Callable
 
 from broker.errors import InvalidArgument
-from broker.subscription_rules import check_secret
+from broker.subscription_rules import HEADER_NAME, check_secret
 
 MAX_SECRET = 1024
 MAX_OPTION = 1024
 CONNECTOR = "connector"
 _MATCHING = ("event_type_header", "id_header")
-_HEADER_NAME = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
 _SALESFORCE_ORG = re.compile(r"[A-Za-z0-9]{15}([A-Za-z0-9]{3})?")
 
 
@@ -115,7 +114,7 @@ def check_options(field: str, provider: str, options: dict[str, str]) -> dict[st
             )
         if len(value) > MAX_OPTION:
             raise InvalidArgument(where, f"must be at most {MAX_OPTION} characters")
-        if key.endswith("header") and not _HEADER_NAME.fullmatch(value):
+        if key.endswith("header") and not HEADER_NAME.fullmatch(value):
             raise InvalidArgument(where, "must be an HTTP header name")
         if key == "tolerance_seconds" and not (value.isdigit() and 1 <= int(value) <= 86400):
             raise InvalidArgument(where, "must be whole seconds between 1 and 86400")

@@ -16,7 +16,7 @@ MAX_SCHEDULE_STEPS = 20
 MAX_SCHEDULE_DELAY = 7 * 86400.0
 SECRET_PREFIX = "whsec_"
 
-_HEADER_NAME = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
+HEADER_NAME = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
 # Headers the gateway owns: transport framing, hop-by-hop, and the signature scheme.
 RESERVED_HEADERS = frozenset(
     {
@@ -77,7 +77,7 @@ def check_patterns(field: str, patterns: Sequence[str]) -> list[str]:
 
 def check_headers(field: str, headers: dict[str, str]) -> dict[str, str]:
     for name, value in headers.items():
-        if not _HEADER_NAME.fullmatch(name):
+        if not HEADER_NAME.fullmatch(name):
             raise InvalidArgument(field, f"{name[:64]!r} is not a valid header name")
         if name.lower() in RESERVED_HEADERS:
             raise InvalidArgument(field, f"{name!r} is set by the gateway and cannot be overridden")

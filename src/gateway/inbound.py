@@ -167,7 +167,7 @@ class InboundReceiver:
         event_type = (
             f"{source.event_type_prefix}.{sanitize_type(accepted.event_type) or 'received'}"
         )
-        event = await self._publish(source, provider, inbound, event_type, accepted.delivery_id)
+        event = await self._publish(source, inbound, event_type, accepted.delivery_id)
         if accepted.reply is not None:
             return _reply(accepted.reply)
         return web.json_response({"event_id": event.event.id, "duplicate": event.duplicate})
@@ -175,12 +175,11 @@ class InboundReceiver:
     async def _publish(
         self,
         source: SourceConfig,
-        provider: Provider,
         inbound: InboundRequest,
         event_type: str,
         delivery_id: str,
     ) -> epb.PublishEventResponse:
-        attributes = {"source.id": source.id, "source.provider": provider.name}
+        attributes = {"source.id": source.id, "source.provider": source.provider}
         if delivery_id:
             attributes["source.delivery_id"] = delivery_id[:512]
         request = epb.PublishEventRequest(

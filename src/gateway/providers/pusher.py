@@ -15,6 +15,7 @@ from gateway.providers.base import (
     Provider,
     Refused,
     SourceConfig,
+    decode_signature,
     hmac_digest,
     matches_any,
     no_handshake,
@@ -30,10 +31,7 @@ class Pusher:
 
     def verify(self, request: InboundRequest, source: SourceConfig, now: float) -> Accepted:
         key = request.header("X-Pusher-Key")
-        try:
-            presented = bytes.fromhex(request.header("X-Pusher-Signature"))
-        except ValueError:
-            raise Refused("malformed signature") from None
+        presented = decode_signature(request.header("X-Pusher-Signature"))
         app_secrets = [
             app_secret
             for app_key, _, app_secret in (entry.partition(":") for entry in source.secrets)

@@ -7,8 +7,6 @@ unsigned HEAD, which must answer 200 or the registration fails.
 
 from __future__ import annotations
 
-import base64
-
 from gateway.providers.base import (
     Accepted,
     InboundRequest,
@@ -16,6 +14,7 @@ from gateway.providers.base import (
     Refused,
     Reply,
     SourceConfig,
+    decode_signature,
     hmac_digest,
     matches_any,
     utf8,
@@ -30,10 +29,7 @@ class Trello:
         return Reply(200) if request.method == "HEAD" else None
 
     def verify(self, request: InboundRequest, source: SourceConfig, now: float) -> Accepted:
-        try:
-            presented = base64.b64decode(request.header("X-Trello-Webhook"), validate=True)
-        except ValueError:
-            raise Refused("malformed signature") from None
+        presented = decode_signature(request.header("X-Trello-Webhook"), "base64")
         callback = source.options.get("callback_url") or source.ingest_url
         if not callback:
             raise Refused("no callback URL to verify against")

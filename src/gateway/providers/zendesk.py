@@ -7,7 +7,6 @@ carry bodies the customer designed, so a body without a `type` still passes.
 
 from __future__ import annotations
 
-import base64
 import json
 from datetime import UTC, datetime
 
@@ -18,6 +17,7 @@ from gateway.providers.base import (
     Refused,
     SourceConfig,
     check_timestamp,
+    decode_signature,
     hmac_digest,
     matches_any,
     no_handshake,
@@ -38,10 +38,7 @@ class Zendesk:
         signature = request.header("X-Zendesk-Webhook-Signature")
         timestamp = request.header("X-Zendesk-Webhook-Signature-Timestamp")
         check_timestamp(unix_seconds(timestamp), now, tolerance(source.options))
-        try:
-            presented = base64.b64decode(signature, validate=True)
-        except ValueError:
-            raise Refused("malformed signature") from None
+        presented = decode_signature(signature, "base64")
         signed = utf8(timestamp) + request.body
         expected = [hmac_digest("sha256", utf8(secret), signed) for secret in source.secrets]
         if not matches_any([presented], expected):
