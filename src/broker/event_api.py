@@ -36,7 +36,9 @@ class EventApi(rpc.EventServiceServicer):
         self, request: pb.PublishEventRequest, context: Context
     ) -> pb.PublishEventResponse:
         [result] = await self._publisher.publish([self._validate("", request)])
-        return pb.PublishEventResponse(event=pc.event_pb(result.event), duplicate=result.duplicate)
+        return pb.PublishEventResponse(
+            event=pc.event_fields(result.event), duplicate=result.duplicate
+        )
 
     async def PublishEvents(
         self, request: pb.PublishEventsRequest, context: Context
@@ -49,7 +51,7 @@ class EventApi(rpc.EventServiceServicer):
         results = await self._publisher.publish(events)
         return pb.PublishEventsResponse(
             results=[
-                pb.PublishEventResponse(event=pc.event_pb(r.event), duplicate=r.duplicate)
+                pb.PublishEventResponse(event=pc.event_fields(r.event), duplicate=r.duplicate)
                 for r in results
             ]
         )

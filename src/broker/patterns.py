@@ -8,12 +8,14 @@ Matching is an index lookup: a type can only be matched by the few patterns that
 
 from __future__ import annotations
 
+import functools
 import re
 
 MAX_TYPE_LENGTH = 255
 _TYPE = re.compile(r"[A-Za-z0-9_\-]+(\.[A-Za-z0-9_\-]+)*")
 
 
+@functools.lru_cache(maxsize=4096)
 def type_problem(event_type: str) -> str | None:
     """Why `event_type` is not a valid type, or None."""
     if not event_type:
@@ -39,14 +41,18 @@ def pattern_problem(pattern: str) -> str | None:
     return f"pattern {pattern[:64]!r} must be a type, a type followed by '.*', or '*'"
 
 
-def candidate_patterns(event_type: str) -> list[str]:
-    """Every pattern that matches `event_type`: itself, each ancestor + `.*`, and `*`."""
+@functools.lru_cache(maxsize=4096)
+def candidate_patterns(event_type: str) -> tuple[str, ...]:
+    """Every pattern that matches `event_type`: itself, each ancestor + `.*`, and `*`.
+
+    Cached, like `type_problem`: a system publishes few distinct types, many times each.
+    """
     segments = event_type.split(".")
     candidates = [event_type]
     for depth in range(len(segments) - 1, 0, -1):
         candidates.append(".".join(segments[:depth]) + ".*")
     candidates.append("*")
-    return candidates
+    return tuple(candidates)
 
 
 def matches(pattern: str, event_type: str) -> bool:

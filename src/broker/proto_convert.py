@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from google.protobuf.duration_pb2 import Duration
 from google.protobuf.timestamp_pb2 import Timestamp
@@ -28,9 +29,13 @@ from hookwire.v1 import events_pb2 as epb
 from hookwire.v1 import subscriptions_pb2 as spb
 
 
-def timestamp(seconds: float) -> Timestamp:
+def timestamp_fields(seconds: float) -> dict[str, int]:
     whole = int(seconds)
-    return Timestamp(seconds=whole, nanos=round((seconds - whole) * 1e9) % 1_000_000_000)
+    return {"seconds": whole, "nanos": round((seconds - whole) * 1e9) % 1_000_000_000}
+
+
+def timestamp(seconds: float) -> Timestamp:
+    return Timestamp(**timestamp_fields(seconds))
 
 
 def seconds_of(ts: Timestamp) -> float:
@@ -47,16 +52,22 @@ def duration_seconds(d: Duration) -> float:
     return d.seconds + d.nanos / 1e9
 
 
+def event_fields(event: Event) -> dict[str, Any]:
+    """An `Event` message as keyword values. Handing these to the message that contains
+    the event builds it in place; building an `Event` first would copy it (data included)."""
+    return {
+        "id": event.id,
+        "type": event.type,
+        "data": event.data,
+        "content_type": event.content_type,
+        "attributes": event.attributes,
+        "idempotency_key": event.idempotency_key,
+        "create_time": timestamp_fields(event.create_time),
+    }
+
+
 def event_pb(event: Event) -> epb.Event:
-    return epb.Event(
-        id=event.id,
-        type=event.type,
-        data=event.data,
-        content_type=event.content_type,
-        attributes=event.attributes,
-        idempotency_key=event.idempotency_key,
-        create_time=timestamp(event.create_time),
-    )
+    return epb.Event(**event_fields(event))
 
 
 def subscription_pb(sub: Subscription, *, with_secret: bool = False) -> spb.Subscription:

@@ -8,9 +8,10 @@ transaction committed: an acknowledged event is durable.
 from __future__ import annotations
 
 import asyncio
-import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+
+import orjson
 
 from broker.clock import Clock
 from broker.domain import NewEvent, PublishResult
@@ -51,8 +52,8 @@ def validate_event(
     content_type = content_type.strip() or JSON
     if content_type.split(";")[0].strip().lower() == JSON and data:
         try:
-            json.loads(data)
-        except (ValueError, UnicodeDecodeError):
+            orjson.loads(data)  # strict RFC 8259 (UTF-8, no NaN), and 4-6x faster than json
+        except orjson.JSONDecodeError:
             raise InvalidArgument(
                 f"{field}data", "is not valid JSON but content_type is application/json"
             ) from None

@@ -164,7 +164,9 @@ async def test_bad_event_type_is_invalid_argument_naming_type(api: Api, event_ty
     assert await all_events(api) == []
 
 
-@pytest.mark.parametrize("data", [b"not json", b"{", b'{"a":1}}', b"\xff\xfe"])
+@pytest.mark.parametrize(
+    "data", [b"not json", b"{", b'{"a":1}}', b"\xff\xfe", b'{"a":NaN}', b'"\xc3\x28"']
+)
 async def test_non_json_data_with_default_content_type_is_invalid(api: Api, data: bytes) -> None:
     await expect_rpc_error(api.events.PublishEvent(publish(data=data)), INVALID, "data")
     assert await all_events(api) == []

@@ -1,5 +1,5 @@
 from broker.clock import ManualClock, SeededRandom
-from broker.ids import IdFactory
+from broker.ids import IdFactory, encode_ulid
 
 
 def test_ids_sort_by_creation_even_within_a_millisecond() -> None:
@@ -11,3 +11,10 @@ def test_ids_sort_by_creation_even_within_a_millisecond() -> None:
     assert made == sorted(made)
     assert len(set(made)) == 200
     assert all(i.startswith("evt_") and len(i) == 30 for i in made)
+
+
+def test_ids_encode_like_the_ulid_spec() -> None:
+    # The ULID spec's example time 1469918176385 ms encodes as 01ARYZ6S41.
+    assert encode_ulid(1469918176385, 0) == "01ARYZ6S41" + "0" * 16
+    assert encode_ulid(2**48 - 1, 2**80 - 1) == "7" + "Z" * 25
+    assert encode_ulid(0, 1) == "0" * 25 + "1"

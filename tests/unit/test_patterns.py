@@ -24,8 +24,8 @@ def test_invalid_patterns(pattern: str) -> None:
 
 
 def test_candidates_are_exact_ancestors_and_star() -> None:
-    assert candidate_patterns("a.b.c") == ["a.b.c", "a.b.*", "a.*", "*"]
-    assert candidate_patterns("a") == ["a", "*"]
+    assert candidate_patterns("a.b.c") == ("a.b.c", "a.b.*", "a.*", "*")
+    assert candidate_patterns("a") == ("a", "*")
 
 
 @pytest.mark.parametrize(

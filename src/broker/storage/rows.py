@@ -48,7 +48,7 @@ def event_params(event: Event) -> dict[str, Any]:
         "type": event.type,
         "data": event.data,
         "content_type": event.content_type,
-        "attributes": dumps(event.attributes),
+        "attributes": dumps(event.attributes) if event.attributes else "{}",
         "idempotency_key": event.idempotency_key or None,
         "create_time": event.create_time,
     }
