@@ -36,9 +36,7 @@ class EventApi(rpc.EventServiceServicer):
         self, request: pb.PublishEventRequest, context: Context
     ) -> pb.PublishEventResponse:
         [result] = await self._publisher.publish([self._validate("", request)])
-        return pb.PublishEventResponse(
-            event=pc.event_fields(result.event), duplicate=result.duplicate
-        )
+        return pc.publish_response_pb(result)
 
     async def PublishEvents(
         self, request: pb.PublishEventsRequest, context: Context
@@ -49,12 +47,7 @@ class EventApi(rpc.EventServiceServicer):
             raise InvalidArgument("events", f"at most {self._publisher.limits.max_batch} per batch")
         events = [self._validate(f"events[{i}].", req) for i, req in enumerate(request.events)]
         results = await self._publisher.publish(events)
-        return pb.PublishEventsResponse(
-            results=[
-                pb.PublishEventResponse(event=pc.event_fields(r.event), duplicate=r.duplicate)
-                for r in results
-            ]
-        )
+        return pb.PublishEventsResponse(results=[pc.publish_response_pb(r) for r in results])
 
     async def GetEvent(self, request: pb.GetEventRequest, context: Context) -> pb.GetEventResponse:
         event = await self._catalog.get_event(request.id, request.access_token)

@@ -18,6 +18,7 @@ from broker.domain import (
     Lease,
     Outcome,
     PayloadMode,
+    PublishResult,
     SigningAlgorithm,
     Subscription,
     SubscriptionState,
@@ -68,6 +69,12 @@ def event_fields(event: Event) -> dict[str, Any]:
 
 def event_pb(event: Event) -> epb.Event:
     return epb.Event(**event_fields(event))
+
+
+def publish_response_pb(result: PublishResult) -> epb.PublishEventResponse:
+    # protobuf takes a dict for a message field; the generated stubs do not say so.
+    event: Any = event_fields(result.event)
+    return epb.PublishEventResponse(event=event, duplicate=result.duplicate)
 
 
 def subscription_pb(sub: Subscription, *, with_secret: bool = False) -> spb.Subscription:
