@@ -54,7 +54,16 @@ class BrokerConfig:
             "publish": PublishLimits(
                 max_data_bytes=int(env.get("HOOKWIRE_MAX_EVENT_BYTES", 256 * 1024))
             ),
-            "dispatch": DispatchSettings(lease_seconds=lease, request_timeout=timeout),
+            "dispatch": DispatchSettings(
+                lease_seconds=lease,
+                request_timeout=timeout,
+                max_in_flight_per_subscription=int(
+                    env.get(
+                        "HOOKWIRE_MAX_IN_FLIGHT_PER_SUBSCRIPTION",
+                        defaults.max_in_flight_per_subscription,
+                    )
+                ),
+            ),
             "retry": RetryPolicy(
                 schedule=parse_schedule(schedule) if schedule else retry.schedule,
                 disable_after=seconds("HOOKWIRE_DISABLE_AFTER", retry.disable_after),

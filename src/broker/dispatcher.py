@@ -17,20 +17,40 @@ from broker.clock import Clock, RandomSource
 from broker.domain import Delivery, NewEvent, Outcome, Subscription
 from broker.gateway_hub import GatewayHub
 from broker.ids import IdFactory
-from broker.retry_policy import Decision, RetryPolicy
+from broker.retry_policy import Decision, RetryPolicy, Verdict
 from broker.storage.contract import OutcomesApplied, Store, StoreError
 from broker.throttle import SubscriptionThrottle
 
 log = logging.getLogger(__name__)
 
 
+class Wakeup:
+    """Why the delivery loop should look again.
+
+    New work may be due (a commit queued deliveries, a retry was scheduled, a held-back
+    subscription reopened), or there is new capacity (a gateway granted credit). After a
+    round that leased everything due, capacity alone changes nothing, so it costs no query.
+    """
+
+    def __init__(self) -> None:
+        self.event = asyncio.Event()
+        self.work_may_be_due = True
+
+    def work(self) -> None:
+        self.work_may_be_due = True
+        self.event.set()
+
+    def capacity(self) -> None:
+        self.event.set()
+
+
 @dataclass(frozen=True, slots=True)
 class DispatchSettings:
     lease_seconds: float = 60.0
     request_timeout: float = 15.0
-    batch_size: int = 256
+    batch_size: int = 64
     max_idle: float = 5.0
-    max_in_flight_per_subscription: int = 128
+    max_in_flight_per_subscription: int = 256
 
 
 class Dispatcher:
@@ -38,7 +58,7 @@ class Dispatcher:
         self,
         store: Store,
         hub: GatewayHub,
-        wakeup: asyncio.Event,
+        wakeup: Wakeup,
         clock: Clock,
         rng: RandomSource,
         ids: IdFactory,
@@ -57,6 +77,7 @@ class Dispatcher:
         self._outcomes: asyncio.Queue[Sequence[Outcome] | None] = asyncio.Queue()
         self._tasks: list[asyncio.Task[None]] = []
         self._stopping = False
+        self._due_at: float | None = None  # the earliest due work the last round left
 
     def start(self) -> None:
         self._tasks = [
@@ -67,35 +88,45 @@ class Dispatcher:
     async def stop(self) -> None:
         """Stop leasing; apply every outcome already reported."""
         self._stopping = True
-        self._wakeup.set()
+        self._wakeup.capacity()
         await self._outcomes.put(None)
         await asyncio.gather(*self._tasks, return_exceptions=True)
         self._tasks = []
 
     def report(self, outcomes: Sequence[Outcome]) -> None:
-        """Queue outcomes; they are applied in batches by one task."""
+        """Queue outcomes; they are applied in batches by one task. Their subscriptions have
+        room again at once, so leasing is woken now, not after the outcomes are stored."""
+        reopened = False
         for outcome in outcomes:
-            self._throttle.finished(outcome.delivery_id)
+            reopened |= self._throttle.finished(outcome.delivery_id)
         if outcomes:
             self._outcomes.put_nowait(outcomes)
+            self._wakeup.work() if reopened else self._wakeup.capacity()
 
     # -- leasing ------------------------------------------------------------------
 
     async def _lease_loop(self) -> None:
         while not self._stopping:
-            self._wakeup.clear()
-            try:
-                saturated = await self._lease_round()
-            except StoreError as exc:
-                log.error("leasing failed: %s", exc)
-                saturated = False
-            if saturated:
-                continue
-            await self._sleep_until_due()
+            self._wakeup.event.clear()
+            if self._wakeup.work_may_be_due:
+                # Cleared first: work that arrives during the round asks for another one.
+                self._wakeup.work_may_be_due = False
+                try:
+                    saturated, drained = await self._lease_round()
+                except StoreError as exc:
+                    log.error("leasing failed: %s", exc)
+                    saturated, drained = False, False
+                if not drained:
+                    self._wakeup.work_may_be_due = True
+                if saturated:
+                    continue
+                await self._find_due_time()
+            await self._sleep()
 
-    async def _lease_round(self) -> bool:
-        """Give due work to every gateway with credit; True when more may already be due."""
-        saturated = False
+    async def _lease_round(self) -> tuple[bool, bool]:
+        """Give due work to every gateway with credit. Returns (saturated: more may already
+        be due, drained: a gateway had room to spare, so everything due was leased)."""
+        saturated = drained = False
         for session in self._hub.sessions:
             if session.credits <= 0:
                 continue
@@ -113,26 +144,32 @@ class Dispatcher:
                 self._throttle.leased(leases, now)
                 session.credits -= len(leases)
                 session.outbox.put_nowait(leases)
-            # Fewer than asked means drained (or capped: then the due time says "now").
+            # Fewer than asked: all due work of the subscriptions with room is leased.
             saturated = saturated or len(leases) == want
-        return saturated
+            drained = drained or len(leases) < want
+        return saturated, drained and not saturated
 
-    async def _sleep_until_due(self) -> None:
-        timeout = self.settings.max_idle
+    async def _find_due_time(self) -> None:
+        self._due_at = None
         if any(s.credits > 0 for s in self._hub.sessions):
             now = self._clock.now()
             try:
-                due = await self._store.next_due_time(now, self._throttle.blocked(now))
+                self._due_at = await self._store.next_due_time(now, self._throttle.blocked(now))
             except StoreError:
-                due = None
-            opening = self._throttle.next_opening()
-            for moment in (due, opening):
-                if moment is not None:
-                    timeout = min(timeout, max(moment - now, 0.0))
+                self._wakeup.work_may_be_due = True
+
+    async def _sleep(self) -> None:
+        """Until woken, or until the earliest due work or rate-limit opening."""
+        now = self._clock.now()
+        timeout = self.settings.max_idle
+        for moment in (self._due_at, self._throttle.next_opening()):
+            if moment is not None:
+                timeout = min(timeout, max(moment - now, 0.0))
         if timeout <= 0:
+            self._wakeup.work_may_be_due = True
             return
-        alarm = asyncio.get_running_loop().call_later(timeout, self._wakeup.set)
-        await self._wakeup.wait()
+        alarm = asyncio.get_running_loop().call_later(timeout, self._wakeup.work)
+        await self._wakeup.event.wait()
         alarm.cancel()
 
     # -- outcomes -------------------------------------------------------------------
@@ -165,7 +202,7 @@ class Dispatcher:
                 batch.extend(more)
             now = self._clock.now()
             try:
-                await self._store.record_outcomes(
+                changed = await self._store.record_outcomes(
                     batch,
                     self._decide,
                     now,
@@ -175,4 +212,8 @@ class Dispatcher:
             except StoreError as exc:
                 # The leases stay in place and fall due again: nothing is lost.
                 log.error("recording %d outcomes failed: %s", len(batch), exc)
-            self._wakeup.set()
+                continue
+            if changed.disabled or any(
+                decision.verdict is not Verdict.DELIVERED for _, _, decision in changed.applied
+            ):
+                self._wakeup.work()  # a retry or a notice may be due before the last due time

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 
 import grpc
@@ -14,7 +13,7 @@ from broker.catalog import Catalog
 from broker.clock import Clock, RandomSource, SystemClock, SystemRandom
 from broker.config import BrokerConfig, sqlite_path
 from broker.delivery_api import DeliveryApi
-from broker.dispatcher import Dispatcher
+from broker.dispatcher import Dispatcher, Wakeup
 from broker.event_api import EventApi
 from broker.gateway_hub import GatewayHub
 from broker.grpc_errors import ErrorTranslation
@@ -97,19 +96,19 @@ class Broker:
 
     async def _start(self) -> None:
         ids = IdFactory(self.clock, self.rng)
-        wakeup = asyncio.Event()
-        self.hub = GatewayHub(on_credit=wakeup.set)
-        self.publisher = Publisher(self.store, self.clock, ids, wakeup.set, self.config.publish)
+        wakeup = Wakeup()
+        self.hub = GatewayHub(on_credit=wakeup.capacity)
+        self.publisher = Publisher(self.store, self.clock, ids, wakeup.work, self.config.publish)
         self.dispatcher = Dispatcher(
             self.store, self.hub, wakeup, self.clock, self.rng, ids,
             self.config.retry, self.config.dispatch,
         )  # fmt: skip
         self.lifecycle = LifecycleSweeper(
-            self.store, self.clock, ids, wakeup.set, self.config.lifecycle
+            self.store, self.clock, ids, wakeup.work, self.config.lifecycle
         )
-        catalog = Catalog(self.store, self.clock, ids, wakeup.set)
+        catalog = Catalog(self.store, self.clock, ids, wakeup.work)
         manager = SubscriptionManager(
-            self.store, self.clock, self.rng, ids, self.hub, wakeup.set,
+            self.store, self.clock, self.rng, ids, self.hub, wakeup.work,
             self.config.subscriptions,
         )  # fmt: skip
         self._server = grpc.aio.server(

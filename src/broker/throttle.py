@@ -39,11 +39,14 @@ class SubscriptionThrottle:
             if sub.rate_limit:
                 flow.sent.append(now)
 
-    def finished(self, delivery_id: str) -> None:
+    def finished(self, delivery_id: str) -> bool:
+        """Forget a delivery in flight; True when that reopens its subscription (it was at
+        its cap), so work held back may now be leased."""
         subscription_id = self._owner.pop(delivery_id, None)
         flow = self._flows.get(subscription_id) if subscription_id else None
-        if flow is not None:
-            flow.in_flight.pop(delivery_id, None)
+        if flow is None or flow.in_flight.pop(delivery_id, None) is None:
+            return False
+        return len(flow.in_flight) == self.max_in_flight - 1
 
     def blocked(self, now: float) -> list[str]:
         """Subscriptions that must not be leased to right now."""

@@ -33,7 +33,7 @@ class GatewayConfig:
     broker_address: str = "127.0.0.1:50051"
     http_address: str = "127.0.0.1:8080"
     allowed_cidrs: str = ""
-    concurrency: int = 256
+    concurrency: int = 1024
     gateway_id: str = ""
     public_url: str = ""  # how subscribers reach this gateway; default http://<http_address>
     max_inbound_bytes: int = DEFAULT_MAX_BODY

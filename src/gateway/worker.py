@@ -45,7 +45,7 @@ class GatewayWorker:
         sender: WebhookSender,
         handshaker: Handshaker,
         gateway_id: str,
-        concurrency: int = 256,
+        concurrency: int = 1024,
     ) -> None:
         self._stub = rpc.DeliveryServiceStub(channel)
         self._sender = sender

@@ -126,6 +126,30 @@ async def test_lease_only_due_deliveries_of_active_subscriptions(
     assert [lease.delivery.id for lease in again] == [leases[0].delivery.id]
 
 
+async def test_a_held_back_subscription_hides_none_of_the_others_work(
+    store: Store, ids: IdFactory
+) -> None:
+    held = await subscribe(store, ids, ["held.*"])
+    other = await subscribe(store, ids, ["other.*"])
+    await store.publish([event("held.x") for _ in range(5)], NOW, ids.new)
+    await store.publish([event("other.x") for _ in range(3)], NOW + 1, ids.new)
+    await store.publish([event("held.x")], NOW + 2, ids.new)
+
+    # The held-back backlog is older, yet the lease takes the other's work, oldest first.
+    first = await store.lease(NOW + 5, 2, NOW + 60, "lse_a", [held.id])
+    assert [lease.subscription.id for lease in first] == [other.id, other.id]
+    assert await store.next_due_time(NOW + 5, [held.id]) == NOW + 1
+    [last] = await store.lease(NOW + 5, 10, NOW + 60, "lse_b", [held.id])
+    assert last.subscription.id == other.id
+    assert await store.next_due_time(NOW + 5, [held.id]) == NOW + 60
+    assert await store.next_due_time(NOW + 5, [held.id, other.id]) is None
+
+    # Released, its backlog comes whole and in order.
+    released = await store.lease(NOW + 5, 10, NOW + 60, "lse_c")
+    assert [lease.subscription.id for lease in released] == [held.id] * 6
+    assert [lease.delivery.create_time for lease in released] == [NOW] * 5 + [NOW + 2]
+
+
 async def test_outcomes_apply_once_and_stale_leases_are_ignored(
     store: Store, ids: IdFactory
 ) -> None:

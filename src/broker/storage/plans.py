@@ -167,10 +167,9 @@ def plan_outcomes(
                 "now": now,
             }
         )
-        if decision.verdict is Verdict.DELIVERED:
-            plan.healthy.append({"id": subscription.id, "now": now})
-        else:
-            plan.failing.append({"id": subscription.id, "now": now})
+        health = plan.healthy if decision.verdict is Verdict.DELIVERED else plan.failing
+        if not health or health[-1]["id"] != subscription.id:
+            health.append({"id": subscription.id, "now": now})
         if (
             decision.disable_reason
             and subscription.state in QUEUEING_STATES

@@ -233,7 +233,8 @@ class SqliteStore(SqliteSources):
     ) -> list[Lease]:
         def lease(conn: sqlite3.Connection) -> list[Lease]:
             params = {"now": now, "limit": limit, "blocked": json.dumps(list(blocked))}
-            candidates = [(r[0], r[1]) for r in _all(conn, "due_deliveries", params)]
+            query = "due_deliveries_per_subscription" if blocked else "due_deliveries"
+            candidates = [(r[0], r[1]) for r in _all(conn, query, params)]
             chosen = plans.within_room(candidates, room)
             if not chosen:
                 return []
@@ -259,7 +260,8 @@ class SqliteStore(SqliteSources):
 
     async def next_due_time(self, now: float, blocked: Sequence[str] = ()) -> float | None:
         params = {"now": now, "blocked": json.dumps(list(blocked))}
-        rows = await self._read("next_due_time", params)
+        query = "next_due_time_per_subscription" if blocked else "next_due_time"
+        rows = await self._read(query, params)
         return rows[0][0] if rows and rows[0][0] is not None else None
 
     async def record_outcomes(

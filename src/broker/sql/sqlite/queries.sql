@@ -91,6 +91,18 @@ WHERE d.state = 'PENDING' AND d.next_attempt_time <= :now
   AND d.subscription_id NOT IN (SELECT value FROM json_each(:blocked))
 ORDER BY d.next_attempt_time LIMIT :limit;
 
+-- name: due_deliveries_per_subscription
+-- The same, walking each subscription's own queue: used while some are held back, whose
+-- backlog the global due order would otherwise wade through on every lease.
+SELECT d.id, d.subscription_id FROM subscriptions AS s
+JOIN deliveries AS d ON d.rowid IN (
+    SELECT rowid FROM deliveries
+    WHERE subscription_id = s.id AND state = 'PENDING' AND next_attempt_time <= :now
+    ORDER BY next_attempt_time LIMIT :limit)
+WHERE s.state = 'ACTIVE' AND s.expire_time > :now
+  AND s.id NOT IN (SELECT value FROM json_each(:blocked))
+ORDER BY d.next_attempt_time LIMIT :limit;
+
 -- name: lease_deliveries
 UPDATE deliveries
 SET next_attempt_time = :lease_expire_time, lease_id = :lease_id
@@ -105,6 +117,13 @@ SELECT min(d.next_attempt_time) FROM deliveries AS d
 JOIN subscriptions AS s ON s.id = d.subscription_id
 WHERE d.state = 'PENDING' AND s.state = 'ACTIVE' AND s.expire_time > :now
   AND d.subscription_id NOT IN (SELECT value FROM json_each(:blocked));
+
+-- name: next_due_time_per_subscription
+SELECT min((SELECT min(next_attempt_time) FROM deliveries
+            WHERE subscription_id = s.id AND state = 'PENDING'))
+FROM subscriptions AS s
+WHERE s.state = 'ACTIVE' AND s.expire_time > :now
+  AND s.id NOT IN (SELECT value FROM json_each(:blocked));
 
 -- name: deliveries_by_ids
 SELECT * FROM deliveries WHERE id IN (SELECT value FROM json_each(:ids));
