@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import base64
 import json
+import time
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from urllib.parse import quote
+
+import orjson
 
 from gateway.signing import sign
 from hookwire.v1 import deliveries_pb2 as dpb
@@ -36,8 +38,11 @@ def _is_json(content_type: str) -> bool:
 
 
 def _rfc3339(seconds: int, nanos: int) -> str:
-    instant = datetime.fromtimestamp(seconds, UTC).replace(microsecond=nanos // 1000)
-    return instant.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    t = time.gmtime(seconds)
+    return (
+        f"{t.tm_year:04d}-{t.tm_mon:02d}-{t.tm_mday:02d}"
+        f"T{t.tm_hour:02d}:{t.tm_min:02d}:{t.tm_sec:02d}.{nanos // 1_000_000:03d}Z"
+    )
 
 
 def body_for(webhook: Webhook, fetch_base: str = "") -> bytes:
@@ -59,7 +64,7 @@ def body_for(webhook: Webhook, fetch_base: str = "") -> bytes:
         head["data_url"] = f"{fetch_base.rstrip('/')}/events/{quote(event.id)}?access_token={token}"
     for key, value in target.properties.items():
         head.setdefault(key, value)
-    encoded = json.dumps(head, separators=(",", ":"), ensure_ascii=False).encode()
+    encoded = orjson.dumps(head)
     if thin:
         return encoded
     if _is_json(event.content_type):

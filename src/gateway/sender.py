@@ -15,6 +15,7 @@ import time
 from collections.abc import Callable
 
 import aiohttp
+import orjson
 
 from gateway.address_guard import AddressPolicy, blocked_reason, guarded_connector
 from gateway.envelope import USER_AGENT, Webhook, body_for, headers_for
@@ -85,7 +86,7 @@ class WebhookSender:
         try:
             body = body_for(webhook, self._fetch_base)
             headers = headers_for(webhook, body, int(started))
-        except (ValueError, KeyError) as exc:
+        except (ValueError, KeyError, orjson.JSONEncodeError) as exc:
             # A request we cannot build is a failed attempt, never a lost delivery.
             log.error("cannot build webhook %s: %s", webhook.delivery.delivery_id, exc)
             report = AttemptReport(dpb.ATTEMPT_RESULT_FAILED, error="gateway could not sign")

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import base64
 import binascii
-import hashlib
+import functools
 import hmac
 import re
 from collections.abc import Mapping, Sequence
@@ -57,7 +57,9 @@ def _b64encode(raw: bytes) -> str:
     return base64.b64encode(raw).decode("ascii")
 
 
+@functools.lru_cache(maxsize=1024)
 def _hmac_key(secret: str) -> bytes:
+    """Decoded once per secret, not once per webhook (the cache holds what leases carry)."""
     key = _b64decode(secret[len(SYMMETRIC_PREFIX) :], "whsec_ secret")
     if not key:
         raise ValueError("invalid whsec_ secret: empty key")
@@ -101,7 +103,7 @@ def _signed_content(msg_id: str, timestamp: int, body: bytes) -> bytes:
 
 
 def _hmac(key: bytes, content: bytes) -> bytes:
-    return hmac.new(key, content, hashlib.sha256).digest()
+    return hmac.digest(key, content, "sha256")
 
 
 def sign(secrets: Sequence[str], msg_id: str, timestamp: int, body: bytes) -> str:

@@ -42,6 +42,16 @@ def test_full_body_carries_event_json_as_sent() -> None:
     assert body.endswith(b'"data":{"amount": 5}}')
 
 
+def test_timestamp_keeps_milliseconds_and_properties_keep_their_characters() -> None:
+    webhook = lease(properties={"team": "Zürich \u2603", "quote": 'say "hi"\n'})
+    webhook.event.create_time.FromNanoseconds(946_684_799_999_999_999)
+    body = body_for(webhook)
+    envelope = json.loads(body)
+    assert envelope["timestamp"] == "1999-12-31T23:59:59.999Z"
+    assert envelope["team"] == "Zürich \u2603" and envelope["quote"] == 'say "hi"\n'
+    assert "Zürich ☃".encode() in body  # UTF-8 as is, not \u-escaped
+
+
 def test_non_json_data_is_base64() -> None:
     envelope = json.loads(
         body_for(lease(data=b"\x00\x01binary", content_type="application/octet-stream"))
