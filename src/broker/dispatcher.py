@@ -98,7 +98,7 @@ class Dispatcher:
         room again at once, so leasing is woken now, not after the outcomes are stored."""
         reopened = False
         for outcome in outcomes:
-            reopened |= self._throttle.finished(outcome.delivery_id)
+            reopened |= self._throttle.finished(outcome.delivery_id, outcome.result)
         if outcomes:
             self._outcomes.put_nowait(outcomes)
             self._wakeup.work() if reopened else self._wakeup.capacity()
