@@ -50,7 +50,7 @@ class DispatchSettings:
     request_timeout: float = 15.0
     batch_size: int = 64
     max_idle: float = 5.0
-    max_in_flight_per_subscription: int = 256
+    max_in_flight_per_subscription: int = 512
 
 
 class Dispatcher:

@@ -27,11 +27,12 @@ log = logging.getLogger(__name__)
 
 
 def make_session(policy: AddressPolicy, max_connections: int = 512) -> aiohttp.ClientSession:
-    """A session that never follows redirects (per request), ignores proxy settings, does
-    not decompress, and refuses blocked addresses on the connection actually made."""
+    """A session that never follows redirects (per request), ignores proxy settings and
+    cookies, does not decompress, and refuses blocked addresses on the connection made."""
     connector = guarded_connector(policy, limit=max_connections, limit_per_host=0)
     return aiohttp.ClientSession(
         connector=connector,
+        cookie_jar=aiohttp.DummyCookieJar(),  # one endpoint's cookies never reach another
         trust_env=False,
         auto_decompress=False,
         headers={"user-agent": USER_AGENT},
@@ -42,7 +43,7 @@ def make_session(policy: AddressPolicy, max_connections: int = 512) -> aiohttp.C
 async def read_start(response: aiohttp.ClientResponse, limit: int) -> bytes:
     """Up to `limit` bytes of the body; the rest is never read (or buffered)."""
     chunks = bytearray()
-    while len(chunks) < limit:
+    while len(chunks) < limit and not response.content.at_eof():
         chunk = await response.content.read(limit - len(chunks))
         if not chunk:
             break

@@ -11,10 +11,9 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator
+from typing import Any
 
 import grpc
-from google.protobuf.duration_pb2 import Duration
-from google.protobuf.timestamp_pb2 import Timestamp
 
 from gateway.envelope import Webhook
 from gateway.handshakes import Handshaker
@@ -26,16 +25,10 @@ log = logging.getLogger(__name__)
 RECONNECT_DELAYS = (0.1, 0.5, 1.0, 2.0, 5.0)
 
 
-def _timestamp(seconds: float) -> Timestamp:
-    ts = Timestamp()
-    ts.FromNanoseconds(int(seconds * 1e9))
-    return ts
-
-
-def _duration(seconds: float) -> Duration:
-    d = Duration()
-    d.FromNanoseconds(int(seconds * 1e9))
-    return d
+def _seconds(value: float) -> dict[str, int]:
+    """A Timestamp or Duration field as keyword values; protobuf builds it in place."""
+    nanos = int(value * 1e9)
+    return {"seconds": nanos // 1_000_000_000, "nanos": nanos % 1_000_000_000}
 
 
 class GatewayWorker:
@@ -114,19 +107,19 @@ class GatewayWorker:
 
     async def _deliver(self, webhook: Webhook) -> None:
         started, latency, report = await self._sender.send(webhook)
-        outcome = dpb.DeliveryOutcome(
-            delivery_id=webhook.delivery.delivery_id,
-            lease_id=webhook.delivery.lease_id,
-            result=report.result,
-            status_code=report.status_code,
-            attempt_time=_timestamp(started),
-            latency=_duration(latency),
-            error=report.error,
-            response_body=report.response_body,
-        )
+        fields: dict[str, Any] = {
+            "delivery_id": webhook.delivery.delivery_id,
+            "lease_id": webhook.delivery.lease_id,
+            "result": report.result,
+            "status_code": report.status_code,
+            "attempt_time": _seconds(started),
+            "latency": _seconds(latency),
+            "error": report.error,
+            "response_body": report.response_body,
+        }
         if report.retry_after is not None:
-            outcome.retry_after.CopyFrom(_duration(report.retry_after))
-        self._pending.outcomes.append(outcome)
+            fields["retry_after"] = _seconds(report.retry_after)
+        self._pending.outcomes.add(**fields)
         if not self._draining.is_set():
             self._pending.credits += 1
         self._schedule_flush()

@@ -78,6 +78,28 @@ async def test_redirects_are_not_followed(api: Api, gateway: None, start_receive
     assert [h.path for h in receiver.hits] == ["/hooks"]
 
 
+async def test_cookies_an_endpoint_sets_are_never_sent_back(
+    api: Api, gateway: None, start_receiver
+) -> None:
+    def set_cookie(hit: Hit) -> web.Response:
+        response = web.Response()
+        response.set_cookie("session", "from-" + hit.path.strip("/"), path="/")
+        return response
+
+    receiver = await start_receiver(set_cookie)
+    url = receiver.url.replace("127.0.0.1", "localhost")  # cookie jars ignore IP hosts
+    setter = await api.create_subscription(url=url, event_types=["first"])
+    other = await api.create_subscription(url=url + "/other", event_types=["second"])
+    await api.events.PublishEvent(epb.PublishEventRequest(type="first", data=b"{}"))
+    await only_delivery(api, setter.id, dpb.DELIVERY_STATE_DELIVERED, 1)
+    await api.events.PublishEvent(epb.PublishEventRequest(type="first", data=b"{}"))
+    await api.events.PublishEvent(epb.PublishEventRequest(type="second", data=b"{}"))
+    await only_delivery(api, other.id, dpb.DELIVERY_STATE_DELIVERED, 1)
+    await eventually(lambda: len(receiver.hits) == 3 or None)
+
+    assert all("cookie" not in {k.lower() for k in hit.headers} for hit in receiver.hits)
+
+
 async def test_subscription_failing_for_five_days_is_disabled(
     start_broker, start_gateway, start_receiver, clock: ManualClock
 ) -> None:
