@@ -188,21 +188,19 @@ def leases_pb(leases: Sequence[Lease], timeout: float, now: float) -> dpb.LeaseD
         event, sub = lease.event, lease.subscription
         if event.id not in events:
             events.add(event.id)
-            response.events.append(event_pb(event))
+            response.events.add(**event_fields(event))
         if sub.id not in targets:
             targets.add(sub.id)
             response.targets.append(target_pb(sub, now))
-        response.deliveries.append(
-            dpb.LeasedDelivery(
-                delivery_id=lease.delivery.id,
-                event_id=event.id,
-                subscription_id=sub.id,
-                attempt_number=lease.delivery.attempt_count + 1,
-                lease_id=lease.lease_id,
-                fetch_token=fetch_tokens.issue(sub, event.id, now)
-                if sub.payload_mode is PayloadMode.THIN
-                else "",
-            )
+        response.deliveries.add(  # built in place: appending a message would copy it
+            delivery_id=lease.delivery.id,
+            event_id=event.id,
+            subscription_id=sub.id,
+            attempt_number=lease.delivery.attempt_count + 1,
+            lease_id=lease.lease_id,
+            fetch_token=fetch_tokens.issue(sub, event.id, now)
+            if sub.payload_mode is PayloadMode.THIN
+            else "",
         )
     if leases:
         response.lease_expire_time.CopyFrom(timestamp(leases[0].lease_expire_time))
@@ -221,12 +219,19 @@ def target_pb(sub: Subscription, now: float) -> dpb.DeliveryTarget:
     )
 
 
+# Every reported result by its wire value; one the broker does not know counts as FAILED.
+_ATTEMPT_RESULTS = {
+    value: AttemptResult(_enum_name(name, "ATTEMPT_RESULT_"))
+    for name, value in dpb.AttemptResult.items()
+    if value
+}
+
+
 def outcome_from_pb(msg: dpb.DeliveryOutcome) -> Outcome:
-    result = msg.result or dpb.ATTEMPT_RESULT_FAILED
     return Outcome(
         delivery_id=msg.delivery_id,
         lease_id=msg.lease_id,
-        result=AttemptResult(_enum_name(dpb.AttemptResult.Name(result), "ATTEMPT_RESULT_")),
+        result=_ATTEMPT_RESULTS.get(msg.result, AttemptResult.FAILED),
         status_code=msg.status_code,
         attempt_time=seconds_of(msg.attempt_time),
         latency=duration_seconds(msg.latency),

@@ -32,7 +32,14 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--http-address", default=os.environ.get("HOOKWIRE_HTTP_ADDRESS", "127.0.0.1:8080")
     )
-    serve.add_argument("--gateways", type=int, default=1, help="gateway processes (default 1)")
+    # Two: a gateway does most of the work per delivery (HTTP, signing), so one broker
+    # keeps two busy; measured on two cores, end-to-end throughput rises by about a sixth.
+    serve.add_argument(
+        "--gateways",
+        type=int,
+        default=int(os.environ.get("HOOKWIRE_GATEWAYS", "2")),
+        help="gateway processes (default 2, or HOOKWIRE_GATEWAYS)",
+    )
 
     gateway = commands.add_parser("gateway", help="run one gateway process")
     gateway.add_argument("--gateway-id", default=None)

@@ -42,6 +42,7 @@ def _state_is(hw: Hookwire, subscription_id: str, state: int) -> Callable[[], dp
 
 def test_retry_until_success_keeps_webhook_id(hookwire: Serve, receiver: Receiver) -> None:
     hw = hookwire("--retry-schedule", "0.2s,0.2s,0.2s")
+    assert len(hw.gateway_pids()) == 2  # serve's default: two gateways on one HTTP port
     path = "/flaky"
     receiver.script(path, [500, 500, 200])
     sub = hw.create_subscription(receiver.url(path), ["order.created"])
@@ -102,7 +103,7 @@ def test_gone_disables_subscription(hookwire: Serve, receiver: Receiver) -> None
 
 
 def test_gateway_killed_mid_delivery(hookwire: Serve, receiver: Receiver) -> None:
-    hw = hookwire("--lease-seconds", "2", "--retry-schedule", "0.2s,0.2s,0.2s")
+    hw = hookwire("--lease-seconds", "2", "--retry-schedule", "0.2s,0.2s,0.2s", "--gateways", "1")
     path = "/held"
     receiver.hold(path, 1)
     sub = hw.create_subscription(receiver.url(path), ["payment.captured"])
