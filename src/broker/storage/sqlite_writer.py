@@ -60,6 +60,7 @@ class SqliteWriter:
         self._path = path
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sqlite-writer")
         self._conn: sqlite3.Connection | None = None
+        self._durable = False  # synchronous=NORMAL, as `connect` leaves it
 
     async def open(self) -> None:
         def opening() -> None:
@@ -93,8 +94,9 @@ class SqliteWriter:
         if conn is None:
             raise StoreError(f"{what} failed: the store is closed")
         try:
-            if durable:
-                conn.execute("PRAGMA synchronous=FULL")
+            if durable != self._durable:  # switched only when it changes: runs of publishes
+                conn.execute("PRAGMA synchronous=FULL" if durable else "PRAGMA synchronous=NORMAL")
+                self._durable = durable
             conn.execute("BEGIN IMMEDIATE")
             try:
                 result = work(conn)
@@ -105,6 +107,3 @@ class SqliteWriter:
             return result
         except sqlite3.Error as exc:
             raise StoreError(f"{what} failed: {exc.__class__.__name__}") from exc
-        finally:
-            if durable:
-                conn.execute("PRAGMA synchronous=NORMAL")
