@@ -41,7 +41,8 @@ def validate_event(
     idempotency_key: str,
     limits: PublishLimits,
 ) -> NewEvent:
-    """A NewEvent, or InvalidArgument naming the first bad field (prefixed by `field`)."""
+    """A NewEvent, or InvalidArgument naming the first bad field (prefixed by `field`).
+    The event keeps `attributes` itself: pass a dict of your own."""
     problem = type_problem(event_type)
     if problem:
         raise InvalidArgument(f"{field}type", problem)
@@ -69,7 +70,7 @@ def validate_event(
         raise InvalidArgument(
             f"{field}idempotency_key", f"at most {limits.max_idempotency_key} characters"
         )
-    return NewEvent(event_type, data, content_type, dict(attributes), idempotency_key)
+    return NewEvent(event_type, data, content_type, attributes, idempotency_key)
 
 
 @dataclass(slots=True)
@@ -112,7 +113,7 @@ class Publisher:
         if self._task is None:
             raise Unavailable("the broker is shutting down")
         done: asyncio.Future[list[PublishResult]] = asyncio.get_running_loop().create_future()
-        await self._queue.put(_Pending(events, done))
+        self._queue.put_nowait(_Pending(events, done))  # unbounded: never full
         return await done
 
     async def _run(self) -> None:
