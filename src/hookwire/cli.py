@@ -7,6 +7,10 @@ import logging
 import os
 import sys
 
+# Gateways are started with exec, never forked to run gRPC, so gRPC's fork handlers only
+# print warnings ("skipping fork() handlers"). Read once, when grpc is first imported.
+os.environ.setdefault("GRPC_ENABLE_FORK_SUPPORT", "0")
+
 from hookwire.source_commands import add_source_parsers
 
 DEFAULT_ADDRESS = os.environ.get("HOOKWIRE_GRPC_ADDRESS", "127.0.0.1:50051")

@@ -50,6 +50,7 @@ async def _stop_gateways(children: list[asyncio.subprocess.Process]) -> None:
 
 
 async def serve(config: BrokerConfig, http_address: str, gateways: int) -> None:
+    os.environ["GRPC_ENABLE_FORK_SUPPORT"] = "0"  # TEST
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
