@@ -93,18 +93,9 @@ ORDER BY d.next_attempt_time LIMIT :limit;
 
 -- name: due_deliveries_per_subscription
 -- The same, walking each queued subscription's own queue: used while some are held back,
--- whose backlog the global due order would otherwise wade through on every lease. `queued`
--- skips from one subscription with pending deliveries to the next through the index, so the
--- cost follows the subscriptions with work, not all of them.
-WITH RECURSIVE queued(sub) AS (
-    SELECT min(subscription_id) FROM deliveries WHERE state = 'PENDING'
-    UNION ALL
-    SELECT (SELECT min(subscription_id) FROM deliveries
-            WHERE state = 'PENDING' AND subscription_id > queued.sub)
-    FROM queued WHERE queued.sub IS NOT NULL
-)
-SELECT d.id, d.subscription_id FROM queued
-JOIN subscriptions AS s ON s.id = queued.sub
+-- whose backlog the global due order would otherwise wade through on every lease.
+SELECT d.id, d.subscription_id FROM queued_subscriptions AS q
+JOIN subscriptions AS s ON s.id = q.id
 JOIN deliveries AS d ON d.rowid IN (
     SELECT rowid FROM deliveries
     WHERE subscription_id = s.id AND state = 'PENDING' AND next_attempt_time <= :now
@@ -129,16 +120,9 @@ WHERE d.state = 'PENDING' AND s.state = 'ACTIVE' AND s.expire_time > :now
   AND d.subscription_id NOT IN (SELECT value FROM json_each(:blocked));
 
 -- name: next_due_time_per_subscription
-WITH RECURSIVE queued(sub) AS (
-    SELECT min(subscription_id) FROM deliveries WHERE state = 'PENDING'
-    UNION ALL
-    SELECT (SELECT min(subscription_id) FROM deliveries
-            WHERE state = 'PENDING' AND subscription_id > queued.sub)
-    FROM queued WHERE queued.sub IS NOT NULL
-)
 SELECT min((SELECT min(next_attempt_time) FROM deliveries
             WHERE subscription_id = s.id AND state = 'PENDING'))
-FROM queued JOIN subscriptions AS s ON s.id = queued.sub
+FROM queued_subscriptions AS q JOIN subscriptions AS s ON s.id = q.id
 WHERE s.state = 'ACTIVE' AND s.expire_time > :now
   AND s.id NOT IN (SELECT value FROM json_each(:blocked));
 
