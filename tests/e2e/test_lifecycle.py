@@ -153,8 +153,9 @@ def test_expiry_warns_the_subscriber_then_expires_and_renew_revives(
 def test_pause_holds_and_resume_delivers_all_in_publish_order(
     hookwire: Serve, receiver: Receiver
 ) -> None:
-    # One request at a time, so the order of arrival is the order the broker hands them out.
-    hw = hookwire(env={"HOOKWIRE_GATEWAY_CONCURRENCY": "1"})
+    # One gateway sending one request at a time, so the order of arrival is the order the
+    # broker hands them out.
+    hw = hookwire("--gateways", "1", env={"HOOKWIRE_GATEWAY_CONCURRENCY": "1"})
     held, control = "/held", "/control"
     sub = hw.create_subscription(receiver.url(held), ["held.*"])
     other = hw.create_subscription(receiver.url(control), ["control.*"])
