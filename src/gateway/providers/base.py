@@ -171,8 +171,19 @@ def check_body_hmac(
     """Refused unless `header` carries an HMAC of the raw body under one of the source's
     secrets: the scheme of GitHub, Bitbucket, Shopify, Dropbox and many more."""
     presented = decode_signature(request.header(header), encoding, prefix)
-    expected = [hmac_digest(algorithm, utf8(s), request.body) for s in source.secrets]
-    if not matches_any([presented], expected):
+    check_hmac([presented], source.secrets, request.body, algorithm)
+
+
+def check_hmac(
+    presented: Sequence[bytes],
+    secrets: Sequence[str],
+    message: bytes,
+    algorithm: str = "sha256",
+) -> None:
+    """Refused unless a presented signature is the HMAC of `message` keyed with one of
+    `secrets` (as UTF-8), compared in constant time."""
+    expected = [hmac_digest(algorithm, utf8(secret), message) for secret in secrets]
+    if not matches_any(presented, expected):
         raise Refused("signature mismatch")
 
 

@@ -20,10 +20,9 @@ from gateway.providers.base import (
     Provider,
     Refused,
     SourceConfig,
+    check_hmac,
     check_timestamp,
     decode_signature,
-    hmac_digest,
-    matches_any,
     no_handshake,
     tolerance,
     tolerance_option,
@@ -125,9 +124,7 @@ class GenericHmac:
             timestamp = text.encode("ascii")
         signed = _signed_content(options.get("template", "{body}"), timestamp, request.body)
         algorithm = options.get("algorithm", "sha256")
-        expected = [hmac_digest(algorithm, utf8(secret), signed) for secret in source.secrets]
-        if not matches_any([presented], expected):
-            raise Refused("signature mismatch")
+        check_hmac([presented], source.secrets, signed, algorithm)
         return Accepted(*event_type_and_id(request, options))
 
 

@@ -15,11 +15,9 @@ from gateway.providers.base import (
     Provider,
     Refused,
     SourceConfig,
+    check_hmac,
     decode_signature,
-    hmac_digest,
-    matches_any,
     no_handshake,
-    utf8,
 )
 
 
@@ -39,9 +37,7 @@ class Pusher:
         ]
         if not app_secrets:
             raise Refused("unknown X-Pusher-Key")
-        expected = [hmac_digest("sha256", utf8(secret), request.body) for secret in app_secrets]
-        if not matches_any([presented], expected):
-            raise Refused("signature mismatch")
+        check_hmac([presented], app_secrets, request.body)
         return Accepted(event_type(request), hashlib.sha256(request.body).hexdigest())
 
 

@@ -19,12 +19,10 @@ from gateway.providers.base import (
     Refused,
     Reply,
     SourceConfig,
+    check_hmac,
     check_timestamp,
-    hmac_digest,
-    matches_any,
     no_handshake,
     tolerance,
-    utf8,
 )
 
 _TIMESTAMP = re.compile(r"[0-9]{1,15}")
@@ -47,9 +45,7 @@ class Slack:
             raise Refused("malformed signature header")
         check_timestamp(timestamp, now, tolerance(source.options))
         signed = b"v0:" + timestamp.encode() + b":" + request.body
-        expected = [hmac_digest("sha256", utf8(s), signed) for s in source.secrets]
-        if not matches_any([bytes.fromhex(signature[3:])], expected):
-            raise Refused("signature mismatch")
+        check_hmac([bytes.fromhex(signature[3:])], source.secrets, signed)
 
         if "json" in request.content_type or request.body.lstrip().startswith(b"{"):
             return _events_api(request.json())

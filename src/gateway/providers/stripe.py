@@ -16,12 +16,10 @@ from gateway.providers.base import (
     Provider,
     Refused,
     SourceConfig,
+    check_hmac,
     check_timestamp,
-    hmac_digest,
-    matches_any,
     no_handshake,
     tolerance,
-    utf8,
 )
 
 _TIMESTAMP = re.compile(r"[0-9]{1,15}")
@@ -39,9 +37,7 @@ class Stripe:
         timestamp, signatures = _parse(request.header("Stripe-Signature"))
         check_timestamp(timestamp, now, tolerance(source.options))
         signed = timestamp.encode() + b"." + request.body
-        expected = [hmac_digest("sha256", utf8(s), signed) for s in source.secrets]
-        if not matches_any(signatures, expected):
-            raise Refused("signature mismatch")
+        check_hmac(signatures, source.secrets, signed)
 
         event = request.json()
         event_type = event.get("type") if isinstance(event, dict) else None

@@ -14,9 +14,8 @@ from gateway.providers.base import (
     Refused,
     Reply,
     SourceConfig,
+    check_hmac,
     decode_signature,
-    hmac_digest,
-    matches_any,
     utf8,
 )
 
@@ -34,9 +33,7 @@ class Trello:
         if not callback:
             raise Refused("no callback URL to verify against")
         signed = request.body + utf8(callback)
-        expected = [hmac_digest("sha1", utf8(secret), signed) for secret in source.secrets]
-        if not matches_any([presented], expected):
-            raise Refused("signature mismatch")
+        check_hmac([presented], source.secrets, signed, "sha1")
         body = request.json()
         action = body.get("action") if isinstance(body, dict) else None
         if not isinstance(action, dict) or not isinstance(action.get("type"), str):

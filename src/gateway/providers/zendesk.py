@@ -16,10 +16,9 @@ from gateway.providers.base import (
     Provider,
     Refused,
     SourceConfig,
+    check_hmac,
     check_timestamp,
     decode_signature,
-    hmac_digest,
-    matches_any,
     no_handshake,
     tolerance,
     utf8,
@@ -40,9 +39,7 @@ class Zendesk:
         check_timestamp(unix_seconds(timestamp), now, tolerance(source.options))
         presented = decode_signature(signature, "base64")
         signed = utf8(timestamp) + request.body
-        expected = [hmac_digest("sha256", utf8(secret), signed) for secret in source.secrets]
-        if not matches_any([presented], expected):
-            raise Refused("signature mismatch")
+        check_hmac([presented], source.secrets, signed)
         return Accepted(event_type(request.body), request.headers.get(INVOCATION_ID, ""))
 
 
