@@ -13,7 +13,7 @@ from gateway.providers.base import (
     Provider,
     Refused,
     SourceConfig,
-    matches_any,
+    is_a_secret,
     no_handshake,
     utf8,
 )
@@ -39,7 +39,7 @@ class ApiKey:
             presented = utf8(key)
         except UnicodeEncodeError:
             raise Refused("malformed key") from None
-        if not matches_any([presented], [utf8(secret) for secret in source.secrets]):
+        if not is_a_secret(presented, source.secrets):
             raise Refused("key mismatch")
         return Accepted(*event_type_and_id(request, source.options))
 

@@ -146,6 +146,12 @@ def matches_any(candidates: Sequence[bytes], expected: Sequence[bytes]) -> bool:
     return found
 
 
+def is_a_secret(presented: bytes, secrets: Sequence[str]) -> bool:
+    """Constant-time: is `presented` one of `secrets` (as UTF-8)? For schemes that send
+    the secret itself: an API key, a Basic credential, a code in the URL."""
+    return matches_any([presented], [utf8(secret) for secret in secrets])
+
+
 def decode_signature(value: str, encoding: str = "hex", prefix: str = "") -> bytes:
     """The signature bytes of a header value `<prefix><hex or base64>`; Refused if malformed."""
     if not value.startswith(prefix):

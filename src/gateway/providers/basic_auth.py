@@ -15,9 +15,8 @@ from gateway.providers.base import (
     Provider,
     Refused,
     SourceConfig,
-    matches_any,
+    is_a_secret,
     no_handshake,
-    utf8,
 )
 from gateway.providers.generic_hmac import event_type_and_id
 
@@ -36,7 +35,7 @@ class BasicAuth:
             credential = base64.b64decode(value.strip(), validate=True)
         except ValueError:
             raise Refused("malformed credential") from None
-        if not matches_any([credential], [utf8(secret) for secret in source.secrets]):
+        if not is_a_secret(credential, source.secrets):
             raise Refused("credential mismatch")
         return Accepted(*event_type_and_id(request, source.options))
 

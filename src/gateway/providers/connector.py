@@ -18,7 +18,7 @@ from gateway.providers.base import (
     Refused,
     Reply,
     SourceConfig,
-    matches_any,
+    is_a_secret,
 )
 
 ADAPTIVE = "application/vnd.microsoft.card.adaptive"
@@ -87,7 +87,7 @@ class Connector:
         presented = request.path_secret.encode()
         if not presented:
             raise Refused("missing connector credential")
-        if not matches_any([presented], [s.encode() for s in source.secrets]):
+        if not is_a_secret(presented, source.secrets):
             raise Refused("wrong connector credential")
         try:
             card = request.json()

@@ -17,7 +17,7 @@ from gateway.providers.base import (
     Refused,
     Reply,
     SourceConfig,
-    matches_any,
+    is_a_secret,
     no_handshake,
     utf8,
 )
@@ -43,7 +43,7 @@ class UrlCode:
             presented = utf8(code)
         except UnicodeEncodeError:
             raise Refused("malformed code") from None
-        if not matches_any([presented], [utf8(secret) for secret in source.secrets]):
+        if not is_a_secret(presented, source.secrets):
             raise Refused("code mismatch")
         if request.method == "GET":
             return Accepted("setup", reply=Reply(200), publish=False)
