@@ -13,6 +13,11 @@ class InvalidArgument(BrokerError):
     def __init__(self, field: str, problem: str) -> None:
         super().__init__(f"{field}: {problem}")
         self.field = field
+        self.problem = problem
+
+    def within(self, prefix: str) -> InvalidArgument:
+        """The same problem, its field named from an enclosing message (`events[3].`)."""
+        return InvalidArgument(prefix + self.field, self.problem)
 
 
 class NotFound(BrokerError):

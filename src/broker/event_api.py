@@ -8,6 +8,7 @@ import grpc
 
 from broker import proto_convert as pc
 from broker.catalog import Catalog
+from broker.domain import NewEvent
 from broker.errors import InvalidArgument
 from broker.publishing import Publisher, validate_event
 from hookwire.v1 import events_pb2 as pb
@@ -21,13 +22,12 @@ class EventApi(rpc.EventServiceServicer):
         self._publisher = publisher
         self._catalog = catalog
 
-    def _validate(self, field: str, req: pb.PublishEventRequest) -> Any:
+    def _validate(self, req: pb.PublishEventRequest) -> NewEvent:
         return validate_event(
-            field,
             req.type,
             req.data,
             req.content_type,
-            dict(req.attributes),
+            dict(req.attributes) if req.attributes else {},
             req.idempotency_key,
             self._publisher.limits,
         )
@@ -35,7 +35,7 @@ class EventApi(rpc.EventServiceServicer):
     async def PublishEvent(
         self, request: pb.PublishEventRequest, context: Context
     ) -> pb.PublishEventResponse:
-        [result] = await self._publisher.publish([self._validate("", request)])
+        [result] = await self._publisher.publish([self._validate(request)])
         return pc.publish_response_pb(result)
 
     async def PublishEvents(
@@ -45,9 +45,14 @@ class EventApi(rpc.EventServiceServicer):
             raise InvalidArgument("events", "must not be empty")
         if len(request.events) > self._publisher.limits.max_batch:
             raise InvalidArgument("events", f"at most {self._publisher.limits.max_batch} per batch")
-        events = [self._validate(f"events[{i}].", req) for i, req in enumerate(request.events)]
+        events = []
+        for index, req in enumerate(request.events):
+            try:
+                events.append(self._validate(req))
+            except InvalidArgument as exc:
+                raise exc.within(f"events[{index}].") from None
         results = await self._publisher.publish(events)
-        return pb.PublishEventsResponse(results=[pc.publish_response_pb(r) for r in results])
+        return pc.publish_responses_pb(results)
 
     async def GetEvent(self, request: pb.GetEventRequest, context: Context) -> pb.GetEventResponse:
         event = await self._catalog.get_event(request.id, request.access_token)

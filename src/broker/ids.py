@@ -33,6 +33,10 @@ class IdFactory:
         self._last_ms = -1
         self._last_random = 0
         self._lock = threading.Lock()
+        # Ids made in one millisecond differ only in their last pair of characters until
+        # the low ten bits wrap: the 24 characters before it are encoded once.
+        self._head_value = -1
+        self._head = ""
 
     def new(self, prefix: str) -> str:
         with self._lock:
@@ -46,4 +50,8 @@ class IdFactory:
         else:
             rnd = int.from_bytes(self._rng.token_bytes(10), "big")
         self._last_ms, self._last_random = ms, rnd
-        return encode_ulid(ms, rnd)
+        value = ms << 80 | rnd
+        if value >> 10 != self._head_value:
+            self._head_value = value >> 10
+            self._head = encode_ulid(ms, rnd)[:-2]
+        return self._head + _PAIRS[value & 1023]

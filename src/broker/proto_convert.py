@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
 from google.protobuf.duration_pb2 import Duration
 from google.protobuf.timestamp_pb2 import Timestamp
@@ -30,13 +29,16 @@ from hookwire.v1 import events_pb2 as epb
 from hookwire.v1 import subscriptions_pb2 as spb
 
 
-def timestamp_fields(seconds: float) -> dict[str, int]:
+def fill_timestamp(target: Timestamp, seconds: float) -> None:
     whole = int(seconds)
-    return {"seconds": whole, "nanos": round((seconds - whole) * 1e9) % 1_000_000_000}
+    target.seconds = whole
+    target.nanos = round((seconds - whole) * 1e9) % 1_000_000_000
 
 
 def timestamp(seconds: float) -> Timestamp:
-    return Timestamp(**timestamp_fields(seconds))
+    message = Timestamp()
+    fill_timestamp(message, seconds)
+    return message
 
 
 def seconds_of(ts: Timestamp) -> float:
@@ -53,28 +55,38 @@ def duration_seconds(d: Duration) -> float:
     return d.seconds + d.nanos / 1e9
 
 
-def event_fields(event: Event) -> dict[str, Any]:
-    """An `Event` message as keyword values. Handing these to the message that contains
-    the event builds it in place; building an `Event` first would copy it (data included)."""
-    return {
-        "id": event.id,
-        "type": event.type,
-        "data": event.data,
-        "content_type": event.content_type,
-        "attributes": event.attributes,
-        "idempotency_key": event.idempotency_key,
-        "create_time": timestamp_fields(event.create_time),
-    }
+def fill_event(target: epb.Event, event: Event) -> None:
+    """Set an `Event` message in place, inside the message that holds it: assigning a
+    built one would copy it (data included). Runs once per event published or leased."""
+    target.id = event.id
+    target.type = event.type
+    target.data = event.data
+    target.content_type = event.content_type
+    if event.attributes:
+        target.attributes.update(event.attributes)
+    if event.idempotency_key:
+        target.idempotency_key = event.idempotency_key
+    fill_timestamp(target.create_time, event.create_time)
 
 
 def event_pb(event: Event) -> epb.Event:
-    return epb.Event(**event_fields(event))
+    message = epb.Event()
+    fill_event(message, event)
+    return message
 
 
 def publish_response_pb(result: PublishResult) -> epb.PublishEventResponse:
-    # protobuf takes a dict for a message field; the generated stubs do not say so.
-    event: Any = event_fields(result.event)
-    return epb.PublishEventResponse(event=event, duplicate=result.duplicate)
+    response = epb.PublishEventResponse(duplicate=result.duplicate)
+    fill_event(response.event, result.event)
+    return response
+
+
+def publish_responses_pb(results: Sequence[PublishResult]) -> epb.PublishEventsResponse:
+    response = epb.PublishEventsResponse()
+    add = response.results.add
+    for result in results:
+        fill_event(add(duplicate=result.duplicate).event, result.event)
+    return response
 
 
 def subscription_pb(sub: Subscription, *, with_secret: bool = False) -> spb.Subscription:
@@ -188,7 +200,7 @@ def leases_pb(leases: Sequence[Lease], timeout: float, now: float) -> dpb.LeaseD
         event, sub = lease.event, lease.subscription
         if event.id not in events:
             events.add(event.id)
-            response.events.add(**event_fields(event))
+            fill_event(response.events.add(), event)
         if sub.id not in targets:
             targets.add(sub.id)
             response.targets.append(target_pb(sub, now))

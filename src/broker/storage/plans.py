@@ -25,14 +25,14 @@ from broker.domain import (
 from broker.patterns import candidate_patterns, matches
 from broker.retry_policy import Decision, Verdict
 from broker.storage.contract import Decide, MakeId
-from broker.storage.rows import attempt_params, event_params
+from broker.storage.rows import attempt_params, delivery_values, event_values
 
 
 @dataclass
 class PublishPlan:
     results: list[PublishResult] = field(default_factory=list)
-    event_rows: list[dict[str, Any]] = field(default_factory=list)
-    delivery_rows: list[dict[str, Any]] = field(default_factory=list)
+    event_rows: list[tuple[Any, ...]] = field(default_factory=list)
+    delivery_rows: list[tuple[Any, ...]] = field(default_factory=list)
 
 
 def patterns_for(events: Sequence[NewEvent]) -> list[str]:
@@ -56,17 +56,17 @@ def plan_publish(
             plan.results.append(PublishResult(original, duplicate=True))
             continue
         event = Event(
-            id=make_id("evt"),
-            type=new.type,
-            data=new.data,
-            content_type=new.content_type,
-            attributes=new.attributes,
-            idempotency_key=new.idempotency_key,
-            create_time=now,
-        )
+            make_id("evt"),
+            new.type,
+            new.data,
+            new.content_type,
+            new.attributes,
+            new.idempotency_key,
+            now,
+        )  # positional: this runs once per published event
         if new.idempotency_key:
             seen[new.idempotency_key] = event
-        plan.event_rows.append(event_params(event))
+        plan.event_rows.append(event_values(event))
         subscriber_ids = {
             sub_id
             for pattern in candidate_patterns(event.type)
@@ -74,16 +74,10 @@ def plan_publish(
         }
         if index < len(targets):
             subscriber_ids.update(targets[index])
-        plan.results.append(PublishResult(event, duplicate=False, queued=len(subscriber_ids)))
+        plan.results.append(PublishResult(event, False, len(subscriber_ids)))
         for sub_id in sorted(subscriber_ids):
             plan.delivery_rows.append(
-                {
-                    "id": make_id("dlv"),
-                    "event_id": event.id,
-                    "subscription_id": sub_id,
-                    "event_type": event.type,
-                    "now": now,
-                }
+                delivery_values(make_id("dlv"), event.id, sub_id, event.type, now)
             )
     return plan
 
@@ -184,16 +178,10 @@ def plan_outcomes(
 
 def replay_rows(
     subscription: Subscription, events: Sequence[tuple[str, str]], now: float, make_id: MakeId
-) -> list[dict[str, Any]]:
+) -> list[tuple[Any, ...]]:
     """A new delivery row for each (event id, type) that the subscription's patterns match."""
     return [
-        {
-            "id": make_id("dlv"),
-            "event_id": event_id,
-            "subscription_id": subscription.id,
-            "event_type": event_type,
-            "now": now,
-        }
+        delivery_values(make_id("dlv"), event_id, subscription.id, event_type, now)
         for event_id, event_type in events
         if any(matches(p, event_type) for p in subscription.event_types)
     ]

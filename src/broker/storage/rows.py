@@ -42,16 +42,24 @@ def event_from(row: Row) -> Event:
     )
 
 
-def event_params(event: Event) -> dict[str, Any]:
-    return {
-        "id": event.id,
-        "type": event.type,
-        "data": event.data,
-        "content_type": event.content_type,
-        "attributes": dumps(event.attributes) if event.attributes else "{}",
-        "idempotency_key": event.idempotency_key or None,
-        "create_time": event.create_time,
-    }
+def event_values(event: Event) -> tuple[Any, ...]:
+    """The `insert_event` row, positionally (so that many rows fit one statement)."""
+    return (
+        event.id,
+        event.type,
+        event.data,
+        event.content_type,
+        dumps(event.attributes) if event.attributes else "{}",
+        event.idempotency_key or None,
+        event.create_time,
+    )
+
+
+def delivery_values(
+    delivery_id: str, event_id: str, subscription_id: str, event_type: str, now: float
+) -> tuple[Any, ...]:
+    """The `insert_delivery` row of a new PENDING delivery, due now."""
+    return (delivery_id, event_id, subscription_id, event_type, now, now, now)
 
 
 def subscription_from(row: Row) -> Subscription:

@@ -42,6 +42,7 @@ from broker.storage.rows import (
     subscription_from,
     subscription_params,
 )
+from broker.storage.sqlite_bulk import insert_rows
 from broker.storage.sqlite_sources import SqliteSources
 from broker.storage.sqlite_writer import PRAGMAS, SqliteWriter
 
@@ -79,10 +80,8 @@ def _publish_in(
     for row in _all(conn, "matching_subscriptions", {"patterns": patterns, "now": now}):
         by_pattern.setdefault(row[0], []).append(row[1])
     plan = plans.plan_publish(events, stored, by_pattern, now, make_id, targets)
-    if plan.event_rows:
-        conn.executemany(_Q["insert_event"], plan.event_rows)
-    if plan.delivery_rows:
-        conn.executemany(_Q["insert_delivery"], plan.delivery_rows)
+    insert_rows(conn, _Q["insert_event"], plan.event_rows)
+    insert_rows(conn, _Q["insert_delivery"], plan.delivery_rows)
     return plan.results
 
 
@@ -334,8 +333,7 @@ class SqliteStore(SqliteSources):
                 params = {"start": start, "end": end, "after": after, "limit": REPLAY_PAGE}
                 events = [(r[0], r[1]) for r in _all(conn, "events_in_window", params)]
                 rows = plans.replay_rows(subscription, events, now, make_id)
-                if rows:
-                    conn.executemany(_Q["insert_delivery"], rows)
+                insert_rows(conn, _Q["insert_delivery"], rows)
                 last = events[-1][0] if len(events) == REPLAY_PAGE else ""
                 return len(rows), last
 

@@ -1,5 +1,7 @@
 -- Named queries for the SQLite store. Lists of values travel as one JSON array
--- parameter (json_each), so no statement text is ever built at run time.
+-- parameter (json_each), so no statement text is ever built at run time, with one
+-- exception: the inserts of events and deliveries end in one VALUES row of positional
+-- placeholders, which `sqlite_bulk.insert_rows` repeats to insert many rows at once.
 
 -- name: events_by_idempotency_key
 SELECT * FROM events WHERE idempotency_key IN (SELECT value FROM json_each(:keys));
@@ -12,15 +14,16 @@ WHERE p.pattern IN (SELECT value FROM json_each(:patterns))
   AND s.expire_time > :now;
 
 -- name: insert_event
+-- Positional values: rows.event_values.
 INSERT INTO events (id, type, data, content_type, attributes, idempotency_key, create_time)
-VALUES (:id, :type, :data, :content_type, :attributes, :idempotency_key, :create_time);
+VALUES (?, ?, ?, ?, ?, ?, ?);
 
 -- name: insert_delivery
+-- Positional values: rows.delivery_values.
 INSERT INTO deliveries (id, event_id, subscription_id, event_type, state, attempt_count,
                         next_attempt_time, lease_id, last_error, last_status_code,
                         create_time, update_time)
-VALUES (:id, :event_id, :subscription_id, :event_type, 'PENDING', 0,
-        :now, '', '', 0, :now, :now);
+VALUES (?, ?, ?, ?, 'PENDING', 0, ?, '', '', 0, ?, ?);
 
 -- name: get_event
 SELECT * FROM events WHERE id = :id;
