@@ -52,7 +52,8 @@ class BrokerConfig:
             "public_url": env.get("HOOKWIRE_PUBLIC_URL")
             or f"http://{env.get('HOOKWIRE_HTTP_ADDRESS', DEFAULT_HTTP_ADDRESS)}",
             "publish": PublishLimits(
-                max_data_bytes=int(env.get("HOOKWIRE_MAX_EVENT_BYTES", 256 * 1024))
+                max_data_bytes=int(env.get("HOOKWIRE_MAX_EVENT_BYTES", 256 * 1024)),
+                commit_linger=float(env.get("HOOKWIRE_COMMIT_LINGER_MS", 3)) / 1000,
             ),
             "dispatch": DispatchSettings(
                 lease_seconds=lease,

@@ -1,13 +1,14 @@
 """Publishing: validate events, then store them with group commit.
 
-Concurrent publishes queue up while a transaction is in flight and share the next one,
-so a burst costs one fsync instead of one per event. A publish answers only after its
+Concurrent publishes wait while a transaction is in flight and share the next one, so a
+burst costs one fsync instead of one per event. A publish answers only after its
 transaction committed: an acknowledged event is durable.
 """
 
 from __future__ import annotations
 
 import asyncio
+from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -30,6 +31,11 @@ class PublishLimits:
     max_attribute_bytes: int = 4096
     max_idempotency_key: int = 255
     max_batch: int = 1000
+    commit_linger: float = 0.003  # seconds; 0 turns lingering off (see Publisher._drain)
+
+
+CROWD = 2  # publishes in one commit: callers are publishing concurrently
+LINGER_BELOW_EVENTS = 256  # a commit this full does not linger
 
 
 def validate_event(
@@ -96,43 +102,54 @@ class Publisher:
         self._ids = ids
         self._on_committed = on_committed
         self.limits = limits or PublishLimits()
-        self._queue: asyncio.Queue[_Pending | None] = asyncio.Queue()
-        self._task: asyncio.Task[None] | None = None
+        self._waiting: deque[_Pending] = deque()
+        self._waiting_events = 0
+        self._open = False
+        self._drainer: asyncio.Task[None] | None = None
 
     def start(self) -> None:
-        self._task = asyncio.create_task(self._run(), name="publisher")
+        self._open = True
 
     async def stop(self) -> None:
-        """Commit what is queued, then stop."""
-        if self._task is not None:
-            await self._queue.put(None)
-            await self._task
-            self._task = None
+        """Refuse new publishes, and commit the ones already waiting."""
+        self._open = False
+        if self._drainer is not None:
+            await self._drainer
 
     async def publish(self, events: Sequence[NewEvent]) -> list[PublishResult]:
         """Store events; answers after the commit."""
-        if self._task is None:
+        if not self._open:
             raise Unavailable("the broker is shutting down")
         done: asyncio.Future[list[PublishResult]] = asyncio.get_running_loop().create_future()
-        self._queue.put_nowait(_Pending(events, done))  # unbounded: never full
+        self._waiting.append(_Pending(events, done))
+        self._waiting_events += len(events)
+        if self._drainer is None:
+            self._drainer = asyncio.create_task(self._drain(), name="publisher")
         return await done
 
-    async def _run(self) -> None:
-        stopping = False
-        while not stopping:
-            first = await self._queue.get()
-            if first is None:
-                break
-            group = [first]
-            count = len(first.events)
-            while count < self.limits.max_batch and not self._queue.empty():
-                item = self._queue.get_nowait()
-                if item is None:
-                    stopping = True
-                    break
-                group.append(item)
-                count += len(item.events)
-            await self._commit(group)
+    async def _drain(self) -> None:
+        """Commit waiting publishes group by group until none wait; publishes that arrive
+        during a commit form the next group.
+
+        Each commit costs an fsync, about 0.1 ms of kernel CPU whatever its size. When
+        the last group held several publishes (callers publish concurrently) but few
+        events wait, the next commit lingers (`commit_linger`) so that it carries more;
+        a lone publisher never waits."""
+        try:
+            crowded = False
+            while self._waiting:
+                if crowded and self._waiting_events < LINGER_BELOW_EVENTS:
+                    await asyncio.sleep(self.limits.commit_linger)
+                group = [self._waiting.popleft()]
+                count = len(group[0].events)
+                while self._waiting and count < self.limits.max_batch:
+                    group.append(self._waiting.popleft())
+                    count += len(group[-1].events)
+                self._waiting_events -= count
+                crowded = len(group) >= CROWD
+                await self._commit(group)
+        finally:
+            self._drainer = None
 
     async def _commit(self, group: list[_Pending]) -> None:
         events = [event for pending in group for event in pending.events]

@@ -16,6 +16,7 @@ def test_defaults_when_nothing_is_set() -> None:
     assert config.lifecycle.retention == 30 * 86400
     assert config.retry.disable_after == 5 * 86400
     assert config.public_url == "http://127.0.0.1:8080"
+    assert config.publish.commit_linger == 0.003
 
 
 def test_lifecycle_settings_from_the_environment() -> None:
@@ -41,6 +42,7 @@ def test_lifecycle_settings_from_the_environment() -> None:
     assert config.retry.disable_after == 36 * 3600
     assert config.retry.schedule == (1, 60)
     assert config.public_url == "http://0.0.0.0:9999"
+    assert BrokerConfig.from_env({"HOOKWIRE_COMMIT_LINGER_MS": "0"}).publish.commit_linger == 0
     assert BrokerConfig.from_env(
         {"HOOKWIRE_PUBLIC_URL": "https://hooks.example.com"}
     ).public_url == ("https://hooks.example.com")
