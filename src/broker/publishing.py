@@ -35,7 +35,8 @@ class PublishLimits:
 
 
 CROWD = 2  # publishes in one commit: callers are publishing concurrently
-LINGER_BELOW_EVENTS = 256  # a commit this full does not linger
+# A commit of this many events already spreads its fixed cost thin: no lingering.
+LINGER_BELOW_EVENTS = 32
 
 
 def validate_event(
