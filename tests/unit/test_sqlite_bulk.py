@@ -41,3 +41,10 @@ def test_a_failing_chunk_raises_the_database_error(conn: sqlite3.Connection) -> 
     conn.execute("CREATE UNIQUE INDEX t_a ON t (a)")
     with pytest.raises(sqlite3.IntegrityError):
         insert_rows(conn, INSERT, [(1, b""), (2, b""), (1, b"")])
+
+
+def test_chunks_stay_within_the_connections_variable_limit(conn: sqlite3.Connection) -> None:
+    conn.setlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER, 20)  # 10 rows of 2 at most
+    rows = [(i, b"") for i in range(300)]
+    insert_rows(conn, INSERT, rows)
+    assert conn.execute("SELECT a FROM t ORDER BY rowid").fetchall() == [(i,) for i, _ in rows]
