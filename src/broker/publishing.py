@@ -156,10 +156,11 @@ class Publisher:
         events = [event for pending in group for event in pending.events]
         try:
             results = await self._store.publish(events, self._clock.now(), self._ids.new)
-        except StoreError as exc:
+        except Exception as exc:  # a defect too must fail its callers, never leave them hanging
+            failure = Unavailable(f"event store: {exc}") if isinstance(exc, StoreError) else exc
             for pending in group:
                 if not pending.done.done():
-                    pending.done.set_exception(Unavailable(f"event store: {exc}"))
+                    pending.done.set_exception(failure)
             return
         start = 0
         for pending in group:

@@ -67,3 +67,16 @@ async def test_stop_commits_the_waiting_publishes_and_refuses_later_ones(
         assert await store.get_event(result.event.id) is not None
     with pytest.raises(Unavailable, match="shutting down"):
         await pub.publish([event(99)])
+
+
+async def test_a_failing_commit_fails_its_callers_and_the_next_commit_works(
+    store: SqliteStore,
+) -> None:
+    pub = publisher(store, 0.0)
+    pub.start()
+    unstorable = NewEvent("order.created", b"{}", "application/json", {"k": {1}}, "")  # type: ignore[dict-item]
+    with pytest.raises(TypeError):
+        await asyncio.wait_for(pub.publish([unstorable]), 5)
+    [result] = await pub.publish([event(1)])
+    assert await store.get_event(result.event.id) is not None
+    await pub.stop()
