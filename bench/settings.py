@@ -22,7 +22,7 @@ class Settings:
     backlog: int = 100_000
     backlog_repeat: int = 3
     pending: int = 1_000_000
-    pending_repeat: int = 1
+    pending_repeat: int = 3
     heavy_budget: float = 240.0  # no further run of backlog/pending after this many seconds
 
     @classmethod
