@@ -232,3 +232,27 @@ def sanitize_type(raw: str) -> str:
 
 def no_handshake(request: InboundRequest, source: SourceConfig) -> Reply | None:
     return None
+
+
+@dataclass(slots=True)  # not frozen: `Provider` declares plain attributes
+class BodySignedProvider:
+    """A provider whose scheme is all headers: an HMAC of the raw body in `signature`,
+    the event type in `type_header`, its delivery id in `id_header` (Bitbucket, Shopify)."""
+
+    name: str
+    signature: str
+    type_header: str
+    id_header: str
+    encoding: str = "hex"
+    prefix: str = ""
+    methods: frozenset[str] = frozenset({"POST"})
+
+    def handshake(self, request: InboundRequest, source: SourceConfig) -> Reply | None:
+        return None
+
+    def verify(self, request: InboundRequest, source: SourceConfig, now: float) -> Accepted:
+        check_body_hmac(request, source, self.signature, encoding=self.encoding, prefix=self.prefix)
+        return Accepted(
+            event_type=request.header(self.type_header),
+            delivery_id=request.headers.get(self.id_header, ""),
+        )
