@@ -104,7 +104,6 @@ class Publisher:
         self._on_committed = on_committed
         self.limits = limits or PublishLimits()
         self._waiting: deque[_Pending] = deque()
-        self._waiting_events = 0
         self._open = False
         self._drainer: asyncio.Task[None] | None = None
 
@@ -123,7 +122,6 @@ class Publisher:
             raise Unavailable("the broker is shutting down")
         done: asyncio.Future[list[PublishResult]] = asyncio.get_running_loop().create_future()
         self._waiting.append(_Pending(events, done))
-        self._waiting_events += len(events)
         if self._drainer is None:
             self._drainer = asyncio.create_task(self._drain(), name="publisher")
         return await done
@@ -139,18 +137,20 @@ class Publisher:
         try:
             crowded = False
             while self._waiting:
-                if crowded and self._waiting_events < LINGER_BELOW_EVENTS:
+                if crowded and self._waiting_count() < LINGER_BELOW_EVENTS:
                     await asyncio.sleep(self.limits.commit_linger)
                 group = [self._waiting.popleft()]
                 count = len(group[0].events)
                 while self._waiting and count < self.limits.max_batch:
                     group.append(self._waiting.popleft())
                     count += len(group[-1].events)
-                self._waiting_events -= count
                 crowded = len(group) >= CROWD
                 await self._commit(group)
         finally:
             self._drainer = None
+
+    def _waiting_count(self) -> int:
+        return sum(len(pending.events) for pending in self._waiting)
 
     async def _commit(self, group: list[_Pending]) -> None:
         events = [event for pending in group for event in pending.events]
