@@ -23,8 +23,9 @@ import payload
 
 from broker import proto_convert as pc
 from broker.clock import SystemClock, SystemRandom
+from broker.event_api import validated
 from broker.ids import IdFactory
-from broker.publishing import Publisher, validate_event
+from broker.publishing import Publisher
 from broker.storage.sqlite import SqliteStore
 from hookwire.v1 import events_pb2 as pb
 
@@ -49,17 +50,7 @@ async def measure(rounds: int) -> dict[str, float]:
             tick = time.perf_counter()
             for _ in range(rounds):
                 request = pb.PublishEventsRequest.FromString(raw)
-                events = [
-                    validate_event(
-                        e.type,
-                        e.data,
-                        e.content_type,
-                        dict(e.attributes) if e.attributes else {},
-                        e.idempotency_key,
-                        publisher.limits,
-                    )
-                    for e in request.events
-                ]
+                events = [validated(e, publisher.limits) for e in request.events]
             validate = time.perf_counter() - tick
             tick = time.perf_counter()
             for _ in range(rounds):

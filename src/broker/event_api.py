@@ -10,11 +10,23 @@ from broker import proto_convert as pc
 from broker.catalog import Catalog
 from broker.domain import NewEvent
 from broker.errors import InvalidArgument
-from broker.publishing import Publisher, validate_event
+from broker.publishing import Publisher, PublishLimits, validate_event
 from hookwire.v1 import events_pb2 as pb
 from hookwire.v1 import events_pb2_grpc as rpc
 
 Context = grpc.aio.ServicerContext[Any, Any]
+
+
+def validated(req: pb.PublishEventRequest, limits: PublishLimits) -> NewEvent:
+    """The request as a NewEvent, or InvalidArgument naming its first bad field."""
+    return validate_event(
+        req.type,
+        req.data,
+        req.content_type,
+        dict(req.attributes) if req.attributes else {},  # an empty map costs a dict otherwise
+        req.idempotency_key,
+        limits,
+    )
 
 
 class EventApi(rpc.EventServiceServicer):
@@ -23,14 +35,7 @@ class EventApi(rpc.EventServiceServicer):
         self._catalog = catalog
 
     def _validate(self, req: pb.PublishEventRequest) -> NewEvent:
-        return validate_event(
-            req.type,
-            req.data,
-            req.content_type,
-            dict(req.attributes) if req.attributes else {},
-            req.idempotency_key,
-            self._publisher.limits,
-        )
+        return validated(req, self._publisher.limits)
 
     async def PublishEvent(
         self, request: pb.PublishEventRequest, context: Context
