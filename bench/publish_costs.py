@@ -21,9 +21,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "src"))
 
 import payload
 
-from broker import proto_convert as pc
 from broker.clock import SystemClock, SystemRandom
-from broker.event_api import validated
+from broker.grpc import convert
+from broker.grpc.events import validated
 from broker.ids import IdFactory
 from broker.publishing import Publisher
 from broker.storage.sqlite import SqliteStore
@@ -58,7 +58,7 @@ async def measure(rounds: int) -> dict[str, float]:
             store_time = time.perf_counter() - tick
             tick = time.perf_counter()
             for _ in range(rounds):
-                pc.publish_responses_pb(results).SerializeToString()
+                convert.publish_responses_pb(results, request.events).SerializeToString()
             respond = time.perf_counter() - tick
         finally:
             await publisher.stop()

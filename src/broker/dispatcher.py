@@ -12,12 +12,21 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from broker import operational_events
+from broker import credentials, operational_events
 from broker.clock import Clock, RandomSource
-from broker.domain import Delivery, NewEvent, Outcome, Subscription
+from broker.domain import (
+    Decision,
+    Delivery,
+    Lease,
+    NewEvent,
+    Outcome,
+    PayloadMode,
+    Subscription,
+    Verdict,
+)
 from broker.gateway_hub import GatewayHub
 from broker.ids import IdFactory
-from broker.retry_policy import Decision, RetryPolicy, Verdict
+from broker.retry_policy import RetryPolicy
 from broker.storage.contract import OutcomesApplied, Store, StoreError
 from broker.throttle import SubscriptionThrottle
 
@@ -42,6 +51,16 @@ class Wakeup:
 
     def capacity(self) -> None:
         self.event.set()
+
+
+def _grant_fetch_tokens(leases: list[Lease], now: float) -> None:
+    """A THIN notification carries no data: its lease carries the token with which only
+    that subscription may fetch the event back."""
+    for lease in leases:
+        if lease.subscription.payload_mode is PayloadMode.THIN:
+            lease.fetch_token = credentials.issue_fetch_token(
+                lease.subscription, lease.event.id, now
+            )
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,6 +160,7 @@ class Dispatcher:
                 self._throttle.room,
             )
             if leases:
+                _grant_fetch_tokens(leases, now)
                 self._throttle.leased(leases, now)
                 session.credits -= len(leases)
                 session.outbox.put_nowait(leases)

@@ -1,4 +1,11 @@
-"""Domain records: plain data, no I/O. Times are epoch seconds (float)."""
+"""Domain records: plain data, no I/O. Times are epoch seconds (float).
+
+The words of delivery, in the order they happen: a gateway makes an *attempt* and reports
+its `AttemptResult` (with status, latency, error) as an `Outcome`; the retry policy turns
+the outcome into a `Decision` whose `Verdict` is DELIVERED, RETRY, EXHAUSTED or GONE; the
+verdict sets the delivery's `DeliveryState` (`DELIVERY_STATE_FOR`). Storage depends on
+this module only, so every record it reads or writes is here.
+"""
 
 from __future__ import annotations
 
@@ -46,6 +53,51 @@ class AttemptResult(StrEnum):
     TIMED_OUT = "TIMED_OUT"
     CONNECTION_ERROR = "CONNECTION_ERROR"
     BLOCKED = "BLOCKED"
+
+
+class Verdict(StrEnum):
+    """What the retry policy decided after an attempt."""
+
+    DELIVERED = "DELIVERED"
+    RETRY = "RETRY"
+    EXHAUSTED = "EXHAUSTED"
+    GONE = "GONE"
+
+
+# The state a delivery is left in by each verdict.
+DELIVERY_STATE_FOR = {
+    Verdict.DELIVERED: DeliveryState.DELIVERED,
+    Verdict.RETRY: DeliveryState.PENDING,
+    Verdict.EXHAUSTED: DeliveryState.EXHAUSTED,
+    Verdict.GONE: DeliveryState.FAILED,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    verdict: Verdict
+    next_attempt_time: float = 0.0
+    disable_reason: str = ""
+
+
+def secrets_valid_now(
+    current: str, previous: str, previous_expire_time: float, now: float
+) -> list[str]:
+    """The secrets in force now, newest first: after a rotation the previous one stays
+    valid until its overlap ends. The one rule for subscriptions, sources and the fetch
+    tokens derived from a subscription's secret."""
+    if previous and previous_expire_time > now:
+        return [current, previous]
+    return [current]
+
+
+JSON = "application/json"
+
+
+def is_json(content_type: str) -> bool:
+    """Whether a content type is JSON: its media type, before any parameters, is
+    `application/json` (case-insensitive)."""
+    return content_type.partition(";")[0].strip().lower() == JSON
 
 
 # Subscription states whose matching events are queued (PAUSED ones are held, not dropped).
@@ -116,11 +168,10 @@ class Subscription:
         return self
 
     def signing_secrets(self, now: float) -> list[str]:
-        """The secrets every webhook is signed with now: the new one, and the old one
-        while a rotation's overlap lasts."""
-        if self.previous_secret and self.previous_secret_expire_time > now:
-            return [self.secret, self.previous_secret]
-        return [self.secret]
+        """The secrets every webhook is signed with now (two during a rotation overlap)."""
+        return secrets_valid_now(
+            self.secret, self.previous_secret, self.previous_secret_expire_time, now
+        )
 
 
 @dataclass(slots=True)
@@ -152,15 +203,17 @@ class Attempt:
     result: AttemptResult
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Lease:
-    """A delivery handed to a gateway, with everything needed to attempt it."""
+    """A delivery handed to a gateway, with everything needed to attempt it; a THIN
+    subscription's lease also carries the token that lets its subscriber fetch the data."""
 
     delivery: Delivery
     event: Event
     subscription: Subscription
     lease_id: str
     lease_expire_time: float
+    fetch_token: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -176,6 +229,34 @@ class Outcome:
     error: str
     response_body: str
     retry_after: float | None
+
+    @property
+    def error_text(self) -> str:
+        """The error recorded for the attempt: the gateway's, else the HTTP status."""
+        if self.error or self.result is AttemptResult.SUCCEEDED:
+            return self.error
+        return f"HTTP {self.status_code}"
+
+
+@dataclass(frozen=True, slots=True)
+class VerificationTask:
+    """An endpoint-ownership handshake the broker asks a gateway to perform."""
+
+    id: str
+    url: str
+    mode: VerificationMode
+    token: str
+    topic: str
+    lease_seconds: float
+    timeout: float
+    origin: str
+
+
+@dataclass(frozen=True, slots=True)
+class VerificationResult:
+    verified: bool
+    detail: str
+    allowed_rate: int = 0
 
 
 @dataclass(slots=True)
@@ -196,6 +277,6 @@ class Source:
 
     def valid_secrets(self, now: float) -> list[str]:
         """Every secret a request may be signed with now, newest first."""
-        if self.previous_secret and self.previous_secret_expire_time > now:
-            return [self.secret, self.previous_secret]
-        return [self.secret]
+        return secrets_valid_now(
+            self.secret, self.previous_secret, self.previous_secret_expire_time, now
+        )

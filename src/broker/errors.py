@@ -10,14 +10,20 @@ class BrokerError(Exception):
 class InvalidArgument(BrokerError):
     """A request field is wrong; `field` names it (e.g. `subscription.url`)."""
 
-    def __init__(self, field: str, problem: str) -> None:
+    def __init__(self, field: str, problem: str, reason: str = "") -> None:
         super().__init__(f"{field}: {problem}")
         self.field = field
         self.problem = problem
+        self.reason = reason  # a machine-readable cause, for callers that act on it
 
     def within(self, prefix: str) -> InvalidArgument:
         """The same problem, its field named from an enclosing message (`events[3].`)."""
-        return InvalidArgument(prefix + self.field, self.problem)
+        return InvalidArgument(prefix + self.field, self.problem, self.reason)
+
+
+# InvalidArgument.reason values (google.rpc.ErrorInfo reasons in ERROR_DOMAIN).
+ERROR_DOMAIN = "hookwire.dev"
+EVENT_TOO_LARGE = "EVENT_TOO_LARGE"
 
 
 class NotFound(BrokerError):

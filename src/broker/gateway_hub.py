@@ -11,9 +11,8 @@ import itertools
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from broker.domain import Lease
+from broker.domain import Lease, VerificationResult, VerificationTask
 from broker.errors import Unavailable
-from broker.verification import VerificationResult, VerificationTask
 
 Outgoing = list[Lease] | VerificationTask | None
 # How long past the endpoint's own time limit a gateway may take to report a handshake.

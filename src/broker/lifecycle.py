@@ -36,13 +36,13 @@ class LifecycleSweeper:
         store: Store,
         clock: Clock,
         ids: IdFactory,
-        on_published: Callable[[], None],
+        work_may_be_due: Callable[[], None],
         settings: LifecycleSettings | None = None,
     ) -> None:
         self._store = store
         self._clock = clock
         self._ids = ids
-        self._on_published = on_published
+        self._work_may_be_due = work_may_be_due
         self.settings = settings or LifecycleSettings()
         self._task: asyncio.Task[None] | None = None
 
@@ -71,11 +71,11 @@ class LifecycleSweeper:
         while await self._store.warn_expiring(
             before, BATCH, now, self._ids.new, operational_events.subscription_expiring
         ):
-            self._on_published()
+            self._work_may_be_due()
         while await self._store.expire_subscriptions(
             now, BATCH, self._ids.new, operational_events.subscription_expired
         ):
-            self._on_published()
+            self._work_may_be_due()
         purged = 0
         while count := await self._store.purge_events(now - self.settings.retention, BATCH):
             purged += count

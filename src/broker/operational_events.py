@@ -6,11 +6,9 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 
-from broker.domain import Delivery, NewEvent, Outcome, Subscription
-from broker.retry_policy import Decision, Verdict
+from broker.domain import JSON, Decision, Delivery, NewEvent, Outcome, Subscription, Verdict
 
 PREFIX = "hookwire."
-JSON = "application/json"
 
 
 def _event(event_type: str, key: str, payload: dict[str, object]) -> NewEvent:
@@ -53,7 +51,7 @@ def delivery_exhausted(outcome: Outcome, delivery: Delivery) -> NewEvent:
             "subscription_id": delivery.subscription_id,
             "attempts": delivery.attempt_count + 1,
             "last_status_code": outcome.status_code,
-            "last_error": outcome.error or f"HTTP {outcome.status_code}",
+            "last_error": outcome.error_text,
         },
     )
 

@@ -7,28 +7,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from enum import StrEnum
 
 from broker.clock import RandomSource
-from broker.domain import AttemptResult, Outcome
+from broker.domain import AttemptResult, Decision, Outcome, Verdict
 
 # Delays after attempt 1, 2, ... (the first attempt is immediate); after the last, it is dead.
 DEFAULT_SCHEDULE: tuple[float, ...] = (5, 300, 1800, 7200, 18000, 36000, 36000)
 THROTTLING_RESULTS = frozenset({AttemptResult.THROTTLED})
-
-
-class Verdict(StrEnum):
-    DELIVERED = "DELIVERED"
-    RETRY = "RETRY"
-    EXHAUSTED = "EXHAUSTED"
-    GONE = "GONE"
-
-
-@dataclass(frozen=True, slots=True)
-class Decision:
-    verdict: Verdict
-    next_attempt_time: float = 0.0
-    disable_reason: str = ""
 
 
 @dataclass(frozen=True, slots=True)

@@ -3,75 +3,35 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
-from typing import cast
 
 import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_health.v1._async import HealthServicer
 from grpc_reflection.v1alpha import reflection
 
-from broker.catalog import Catalog
 from broker.clock import Clock, RandomSource, SystemClock, SystemRandom
 from broker.config import BrokerConfig, sqlite_path
-from broker.delivery_api import DeliveryApi
+from broker.deliveries import DeliveryManager
 from broker.dispatcher import Dispatcher, Wakeup
-from broker.event_api import EventApi
+from broker.events import EventManager
 from broker.gateway_hub import GatewayHub
-from broker.grpc_errors import ErrorTranslation
+from broker.grpc.deliveries import DeliveryService
+from broker.grpc.events import EventService
+from broker.grpc.services import SERVICE_NAMES, add_services
+from broker.grpc.sources import SourceService
+from broker.grpc.status import ErrorTranslation
+from broker.grpc.subscriptions import SubscriptionService
 from broker.ids import IdFactory
 from broker.lifecycle import LifecycleSweeper
 from broker.publishing import Publisher
-from broker.source_api import SourceApi
 from broker.sources import SourceManager
 from broker.storage.contract import Store
 from broker.storage.sqlite import SqliteStore
-from broker.subscription_api import SubscriptionApi
 from broker.subscriptions import SubscriptionManager
-from hookwire.v1 import (
-    deliveries_pb2,
-    deliveries_pb2_grpc,
-    events_pb2,
-    events_pb2_grpc,
-    sources_pb2,
-    sources_pb2_grpc,
-    subscriptions_pb2,
-    subscriptions_pb2_grpc,
-)
 
 log = logging.getLogger(__name__)
 
 
-class GenericHandlers:
-    """Keeps the generic handler that a generated `add_*Servicer_to_server` builds and drops
-    its per-method registration.
-
-    grpc.aio keeps one pending request per registered method and, for every call it accepts,
-    waits on all of them (`asyncio.wait`): with our thirty methods that was about a tenth of
-    the broker's main thread under load. Generic handlers share one pending request.
-    """
-
-    def __init__(self) -> None:
-        self.handlers: list[grpc.GenericRpcHandler] = []
-
-    @property
-    def server(self) -> grpc.aio.Server:
-        """Self, typed as what the generated functions accept (they call only the two below)."""
-        return cast(grpc.aio.Server, self)
-
-    def add_generic_rpc_handlers(self, handlers: Sequence[grpc.GenericRpcHandler]) -> None:
-        self.handlers.extend(handlers)
-
-    def add_registered_method_handlers(self, service: str, handlers: object) -> None:
-        """Dropped on purpose: see the class docstring."""
-
-
-SERVICE_NAMES = (
-    events_pb2.DESCRIPTOR.services_by_name["EventService"].full_name,
-    subscriptions_pb2.DESCRIPTOR.services_by_name["SubscriptionService"].full_name,
-    deliveries_pb2.DESCRIPTOR.services_by_name["DeliveryService"].full_name,
-    sources_pb2.DESCRIPTOR.services_by_name["SourceService"].full_name,
-)
 MAX_MESSAGE_BYTES = 64 * 1024 * 1024
 
 
@@ -133,8 +93,7 @@ class Broker:
         self.lifecycle = LifecycleSweeper(
             self.store, self.clock, ids, wakeup.work, self.config.lifecycle
         )
-        catalog = Catalog(self.store, self.clock, ids, wakeup.work)
-        manager = SubscriptionManager(
+        subscriptions = SubscriptionManager(
             self.store, self.clock, self.rng, ids, self.hub, wakeup.work,
             self.config.subscriptions,
         )  # fmt: skip
@@ -146,21 +105,20 @@ class Broker:
                 ("grpc.so_reuseport", 0),
             ],
         )
-        services = GenericHandlers()
-        events_pb2_grpc.add_EventServiceServicer_to_server(
-            EventApi(self.publisher, catalog), services.server
+        add_services(
+            self._server,
+            EventService(self.publisher, EventManager(self.store, self.clock)),
+            SubscriptionService(subscriptions),
+            DeliveryService(
+                DeliveryManager(self.store, self.clock, ids, wakeup.work),
+                self.hub,
+                self.dispatcher,
+                self.clock,
+            ),
+            SourceService(
+                SourceManager(self.store, self.clock, self.rng, ids), self.config.public_url
+            ),
         )
-        subscriptions_pb2_grpc.add_SubscriptionServiceServicer_to_server(
-            SubscriptionApi(manager), services.server
-        )
-        deliveries_pb2_grpc.add_DeliveryServiceServicer_to_server(
-            DeliveryApi(catalog, self.hub, self.dispatcher, self.clock), services.server
-        )
-        sources_pb2_grpc.add_SourceServiceServicer_to_server(
-            SourceApi(SourceManager(self.store, self.clock, self.rng, ids), self.config.public_url),
-            services.server,
-        )
-        self._server.add_generic_rpc_handlers(services.handlers)
         health_pb2_grpc.add_HealthServicer_to_server(self._health, self._server)
         reflection.enable_server_reflection(
             (*SERVICE_NAMES, health_pb2.DESCRIPTOR.services_by_name["Health"].full_name,

@@ -12,8 +12,9 @@ import binascii
 import re
 from collections.abc import Callable
 
+from broker.credentials import hmac_secret_key
 from broker.errors import InvalidArgument
-from broker.subscription_rules import HEADER_NAME, check_secret
+from broker.subscription_rules import HEADER_NAME
 
 MAX_SECRET = 1024
 MAX_OPTION = 1024
@@ -30,9 +31,9 @@ def _standard_webhooks(secret: str) -> str | None:
     if secret.startswith("whpk_"):
         return None
     try:
-        check_secret("secret", secret)
-    except InvalidArgument as exc:
-        return str(exc).removeprefix("secret: ") + " (or be a whpk_ public key)"
+        hmac_secret_key(secret)
+    except ValueError as exc:
+        return f"{exc} (or be a whpk_ public key)"
     return None
 
 

@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
 import re
 from collections.abc import Sequence
 from urllib.parse import urlsplit
 
+from broker.credentials import hmac_secret_key
 from broker.errors import InvalidArgument
 from broker.patterns import pattern_problem
 
 MAX_URL_LENGTH = 2048
 MAX_SCHEDULE_STEPS = 20
 MAX_SCHEDULE_DELAY = 7 * 86400.0
-SECRET_PREFIX = "whsec_"
 
 HEADER_NAME = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
 # Headers the gateway owns: transport framing, hop-by-hop, and the signature scheme.
@@ -95,15 +93,10 @@ def check_properties(field: str, properties: dict[str, str]) -> dict[str, str]:
 
 def check_secret(field: str, secret: str) -> str:
     """A `whsec_` secret of 24-64 random bytes, base64-encoded."""
-    if not secret.startswith(SECRET_PREFIX):
-        raise InvalidArgument(field, f"must start with {SECRET_PREFIX!r}")
-    body = secret[len(SECRET_PREFIX) :]
     try:
-        key = base64.b64decode(body + "=" * (-len(body) % 4), validate=True)
-    except (binascii.Error, ValueError):
-        raise InvalidArgument(field, "must be base64 after the prefix") from None
-    if not 24 <= len(key) <= 64:
-        raise InvalidArgument(field, "must decode to 24-64 bytes")
+        hmac_secret_key(secret)
+    except ValueError as exc:
+        raise InvalidArgument(field, str(exc)) from None
     return secret
 
 

@@ -6,22 +6,36 @@ from __future__ import annotations
 import base64
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
+from typing import Protocol
 
 from broker import subscription_rules as rules
 from broker.clock import Clock, RandomSource
-from broker.domain import SigningAlgorithm, Subscription, SubscriptionState, VerificationMode
+from broker.credentials import new_ed25519_pair, new_hmac_secret
+from broker.domain import (
+    SigningAlgorithm,
+    Subscription,
+    SubscriptionState,
+    VerificationMode,
+    VerificationResult,
+    VerificationTask,
+)
 from broker.errors import FailedPrecondition, InvalidArgument, NotFound
 from broker.ids import IdFactory
 from broker.pagination import cut_page, parse_page
-from broker.signing_keys import new_ed25519_pair, new_hmac_secret
 from broker.storage.contract import Store
-from broker.verification import VerificationTask, Verifier
 
 UPDATABLE = (
     "url", "event_types", "headers", "properties", "client_state", "payload_mode",
     "verification", "expire_time", "description", "retry_schedule", "rate_limit",
 )  # fmt: skip
 MAX_UPDATE_TRIES = 3
+
+
+class Verifier(Protocol):
+    """Performs an endpoint's ownership handshake somewhere that may make HTTP calls (a
+    gateway: the broker never does)."""
+
+    async def verify(self, task: VerificationTask) -> VerificationResult: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,7 +54,7 @@ class SubscriptionManager:
         rng: RandomSource,
         ids: IdFactory,
         verifier: Verifier,
-        on_resumed: Callable[[], None],
+        work_may_be_due: Callable[[], None],
         settings: SubscriptionSettings | None = None,
     ) -> None:
         self._store = store
@@ -48,7 +62,7 @@ class SubscriptionManager:
         self._rng = rng
         self._ids = ids
         self._verifier = verifier
-        self._on_resumed = on_resumed
+        self._work_may_be_due = work_may_be_due
         self.settings = settings or SubscriptionSettings()
 
     def _normalize(self, sub: Subscription, now: float, fields: Iterable[str]) -> None:
@@ -190,7 +204,7 @@ class SubscriptionManager:
                 updated.state = SubscriptionState.ACTIVE
 
         renewed = await self._change(subscription_id, apply)
-        self._on_resumed()
+        self._work_may_be_due()
         return renewed
 
     async def pause(self, subscription_id: str) -> Subscription:
@@ -211,7 +225,7 @@ class SubscriptionManager:
             updated.disabled_reason, updated.failing_since = "", None
 
         resumed = await self._change(subscription_id, apply)
-        self._on_resumed()
+        self._work_may_be_due()
         return resumed
 
     async def rotate_secret(

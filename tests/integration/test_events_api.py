@@ -40,9 +40,9 @@ async def test_publish_returns_stored_event_and_get_returns_it_byte_exact(
 ) -> None:
     # Odd spacing, key order, escapes and UTF-8: the stored bytes must be these bytes.
     data = b'{ "amount":12.50,  "currency" : "EUR",\n "note":"caf\xc3\xa9 \\u00e9", "n":[1,2 ,3]}'
-    response = await api.events.PublishEvent(
-        publish("invoice.paid", data, attributes={"tenant": "acme"})
-    )
+    request = publish("invoice.paid", data, attributes={"tenant": "acme"})
+    request.include_data = True
+    response = await api.events.PublishEvent(request)
 
     event = response.event
     assert response.duplicate is False
@@ -55,6 +55,21 @@ async def test_publish_returns_stored_event_and_get_returns_it_byte_exact(
 
     fetched = (await api.events.GetEvent(events_pb2.GetEventRequest(id=event.id))).event
     assert fetched == event
+
+
+async def test_publish_responses_leave_the_data_out_unless_asked(api: Api) -> None:
+    data = b'{"amount": 42}'
+    unary = await api.events.PublishEvent(publish("invoice.paid", data))
+    asked = publish("invoice.paid", data)
+    asked.include_data = True
+    batch = await api.events.PublishEvents(
+        events_pb2.PublishEventsRequest(events=[publish("invoice.paid", data), asked])
+    )
+
+    assert unary.event.data == b"" and unary.event.id
+    assert [r.event.data for r in batch.results] == [b"", data]
+    stored = await api.events.GetEvent(events_pb2.GetEventRequest(id=unary.event.id))
+    assert stored.event.data == data
 
 
 async def test_non_json_data_is_stored_byte_exact_with_its_content_type(api: Api) -> None:
@@ -91,7 +106,7 @@ async def test_repeated_idempotency_key_returns_original_and_queues_nothing_new(
         publish("order.created", b'{"n":1}', idempotency_key="order-42")
     )
     again = await api.events.PublishEvent(
-        publish("order.created", b'{"n":2}', idempotency_key="order-42")
+        publish("order.created", b'{"n":2}', idempotency_key="order-42", include_data=True)
     )
 
     assert first.duplicate is False
@@ -118,7 +133,9 @@ async def test_batch_results_are_in_request_order(api: Api) -> None:
     types = ["a.one", "b.two", "c.three", "d.four"]
     response = await api.events.PublishEvents(
         events_pb2.PublishEventsRequest(
-            events=[publish(t, f'{{"i":{i}}}'.encode()) for i, t in enumerate(types)]
+            events=[
+                publish(t, f'{{"i":{i}}}'.encode(), include_data=True) for i, t in enumerate(types)
+            ]
         )
     )
     assert [r.event.type for r in response.results] == types
@@ -179,7 +196,7 @@ async def test_data_over_the_configured_limit_is_invalid(start_broker) -> None:
         over = b'"' + b"a" * 1023 + b'"'
         assert len(at_limit) == 1024 and len(over) == 1025
 
-        stored = await api.events.PublishEvent(publish(data=at_limit))
+        stored = await api.events.PublishEvent(publish(data=at_limit, include_data=True))
         assert stored.event.data == at_limit
         details = await expect_rpc_error(
             api.events.PublishEvent(publish(data=over)), INVALID, "data"
@@ -309,7 +326,8 @@ async def test_accepted_events_and_deliveries_survive_a_restart(
     broker = await start_broker(db_name="durable.db")
     async with connect(broker) as api:
         sub = await api.create_subscription()
-        event = (await api.events.PublishEvent(publish(data=b'{"keep":true}'))).event
+        request = publish(data=b'{"keep":true}', include_data=True)
+        event = (await api.events.PublishEvent(request)).event
     await broker.stop(grace=1.0)
     broker.port = 0  # stopped here, not by the fixture
     clock.advance(1)

@@ -69,7 +69,9 @@ async def test_lease_carries_event_subscription_and_signing_secret(
     sub = await api.create_subscription(url="https://hooks.example.com/x", event_types=["a.*"])
     stream = FakeGatewayStream(api, "fake-1", credits=1)
     await wait_attached(broker, 1)
-    published = await api.events.PublishEvent(epb.PublishEventRequest(type="a.b", data=b'{"k":1}'))
+    published = await api.events.PublishEvent(
+        epb.PublishEventRequest(type="a.b", data=b'{"k":1}', include_data=True)
+    )
 
     response = await stream.receive()
     [lease] = response.deliveries

@@ -10,6 +10,7 @@ import pytest
 from broker.clock import ManualClock, SeededRandom
 from broker.domain import (
     AttemptResult,
+    Decision,
     DeliveryState,
     NewEvent,
     Outcome,
@@ -18,7 +19,7 @@ from broker.domain import (
     VerificationMode,
 )
 from broker.ids import IdFactory
-from broker.retry_policy import Decision, RetryPolicy
+from broker.retry_policy import RetryPolicy
 from broker.storage.contract import Store
 from broker.storage.sqlite import SqliteStore
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from broker.server import GenericHandlers
+from broker.grpc.services import GenericHandlers
 from hookwire.v1 import events_pb2_grpc, subscriptions_pb2_grpc
 
 

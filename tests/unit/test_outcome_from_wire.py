@@ -1,7 +1,7 @@
 import pytest
 
 from broker.domain import AttemptResult
-from broker.proto_convert import outcome_from_pb
+from broker.grpc.convert import outcome_from_pb
 from hookwire.v1 import deliveries_pb2 as dpb
 
 

@@ -1,8 +1,8 @@
 import pytest
 
 from broker.clock import SeededRandom
-from broker.domain import AttemptResult, Outcome
-from broker.retry_policy import DEFAULT_SCHEDULE, RetryPolicy, Verdict
+from broker.domain import AttemptResult, Outcome, Verdict
+from broker.retry_policy import DEFAULT_SCHEDULE, RetryPolicy
 
 NOW = 1_700_000_000.0
 

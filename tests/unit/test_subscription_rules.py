@@ -3,7 +3,7 @@ import pytest
 from broker import subscription_rules as rules
 from broker.clock import SeededRandom
 from broker.errors import InvalidArgument
-from broker.signing_keys import new_hmac_secret
+from broker.credentials import new_hmac_secret
 
 
 @pytest.mark.parametrize(

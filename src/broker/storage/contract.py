@@ -12,6 +12,7 @@ from typing import Protocol
 
 from broker.domain import (
     Attempt,
+    Decision,
     Delivery,
     DeliveryState,
     Event,
@@ -23,7 +24,6 @@ from broker.domain import (
     Subscription,
     SubscriptionState,
 )
-from broker.retry_policy import Decision
 
 MakeId = Callable[[str], str]
 Decide = Callable[[Outcome, Delivery, Subscription], Decision]

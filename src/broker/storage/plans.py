@@ -11,9 +11,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from broker.domain import (
+    DELIVERY_STATE_FOR,
     QUEUEING_STATES,
     Attempt,
-    AttemptResult,
+    Decision,
     Delivery,
     DeliveryState,
     Event,
@@ -21,9 +22,9 @@ from broker.domain import (
     Outcome,
     PublishResult,
     Subscription,
+    Verdict,
 )
 from broker.patterns import candidate_patterns, matches
-from broker.retry_policy import Decision, Verdict
 from broker.storage.contract import Decide, MakeId
 from broker.storage.rows import attempt_params, delivery_values, event_values
 
@@ -93,22 +94,6 @@ class OutcomePlan:
     disabled: list[dict[str, Any]] = field(default_factory=list)
 
 
-_STATE_FOR = {
-    Verdict.DELIVERED: DeliveryState.DELIVERED,
-    Verdict.RETRY: DeliveryState.PENDING,
-    Verdict.EXHAUSTED: DeliveryState.EXHAUSTED,
-    Verdict.GONE: DeliveryState.FAILED,
-}
-
-
-def _error_text(outcome: Outcome) -> str:
-    if outcome.error:
-        return outcome.error
-    if outcome.result is AttemptResult.SUCCEEDED:
-        return ""
-    return f"HTTP {outcome.status_code}"
-
-
 def plan_outcomes(
     outcomes: Sequence[Outcome],
     deliveries: Mapping[str, Delivery],
@@ -132,7 +117,7 @@ def plan_outcomes(
             continue
         decision = decide(outcome, delivery, subscription)
         number = delivery.attempt_count + 1
-        error = _error_text(outcome)
+        error = outcome.error_text
         plan.applied.append((outcome, delivery, decision))
         plan.attempt_rows.append(
             attempt_params(
@@ -153,7 +138,7 @@ def plan_outcomes(
             {
                 "id": delivery.id,
                 "lease_id": outcome.lease_id,
-                "state": _STATE_FOR[decision.verdict].value,
+                "state": DELIVERY_STATE_FOR[decision.verdict].value,
                 "attempt_count": number,
                 "next_attempt_time": decision.next_attempt_time or now,
                 "last_error": error,

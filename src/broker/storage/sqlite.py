@@ -22,6 +22,7 @@ from broker.domain import (
     NewEvent,
     Outcome,
     PublishResult,
+    Source,
     Subscription,
     SubscriptionState,
 )
@@ -39,11 +40,12 @@ from broker.storage.rows import (
     attempt_from,
     delivery_from,
     event_from,
+    source_from,
+    source_params,
     subscription_from,
     subscription_params,
 )
 from broker.storage.sqlite_bulk import insert_rows
-from broker.storage.sqlite_sources import SqliteSources
 from broker.storage.sqlite_writer import PRAGMAS, SqliteWriter
 
 _Q = load_queries("sqlite")
@@ -92,7 +94,7 @@ def _write_patterns(conn: sqlite3.Connection, sub: Subscription) -> None:
     )
 
 
-class SqliteStore(SqliteSources):
+class SqliteStore:
     """`Store` on SQLite; open it with `await SqliteStore.open(path)`."""
 
     def __init__(self, writer: SqliteWriter, reader: aiosqlite.Connection) -> None:
@@ -356,6 +358,38 @@ class SqliteStore(SqliteSources):
             return len(events)
 
         return await self._writer.run("purge events", purge)
+
+    # -- inbound sources: small, rarely written, read once per inbound request ------
+
+    async def create_source(self, source: Source) -> None:
+        params = source_params(source)
+        await self._writer.run(
+            "create source", lambda conn: conn.execute(_Q["insert_source"], params), durable=True
+        )
+
+    async def get_source(self, source_id: str) -> Source | None:
+        rows = await self._read("get_source", {"id": source_id})
+        return source_from(rows[0]) if rows else None
+
+    async def list_sources(self, after: str, limit: int, provider: str) -> list[Source]:
+        params = {"after": after, "limit": limit, "provider": provider}
+        return [source_from(row) for row in await self._read("list_sources", params)]
+
+    async def delete_source(self, source_id: str, now: float) -> bool:
+        def delete(conn: sqlite3.Connection) -> bool:
+            return conn.execute(_Q["delete_source"], {"id": source_id, "now": now}).rowcount > 0
+
+        return await self._writer.run("delete source", delete, durable=True)
+
+    async def rotate_source_secret(
+        self, source_id: str, secret: str, previous_expire_time: float
+    ) -> bool:
+        params = {"id": source_id, "secret": secret, "previous_expire": previous_expire_time}
+
+        def rotate(conn: sqlite3.Connection) -> bool:
+            return conn.execute(_Q["rotate_source_secret"], params).rowcount > 0
+
+        return await self._writer.run("rotate source secret", rotate, durable=True)
 
 
 def _pattern_filter(pattern: str) -> tuple[str, str]:

@@ -1,4 +1,9 @@
-"""The one place broker errors become gRPC statuses (a server interceptor)."""
+"""The one place broker errors become gRPC statuses (a server interceptor).
+
+Besides the code and message, an INVALID_ARGUMENT carries `google.rpc.BadRequest` (the
+field and the problem) and, where the broker has one, a `google.rpc.ErrorInfo` reason, in
+the standard `grpc-status-details-bin` trailer: callers act on those, never on the prose.
+"""
 
 from __future__ import annotations
 
@@ -7,8 +12,11 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 import grpc
+from google.protobuf import any_pb2
+from google.rpc import code_pb2, error_details_pb2, status_pb2
 
 from broker.errors import (
+    ERROR_DOMAIN,
     BrokerError,
     FailedPrecondition,
     InvalidArgument,
@@ -20,22 +28,47 @@ from broker.storage.contract import StoreError
 
 log = logging.getLogger(__name__)
 
+DETAILS_KEY = "grpc-status-details-bin"
 _CODES: tuple[tuple[type[Exception], grpc.StatusCode], ...] = (
     (InvalidArgument, grpc.StatusCode.INVALID_ARGUMENT),
     (NotFound, grpc.StatusCode.NOT_FOUND),
     (Unauthenticated, grpc.StatusCode.UNAUTHENTICATED),
     (FailedPrecondition, grpc.StatusCode.FAILED_PRECONDITION),
     (Unavailable, grpc.StatusCode.UNAVAILABLE),
+    (StoreError, grpc.StatusCode.UNAVAILABLE),
 )
+_STORE_UNAVAILABLE = "storage is unavailable; retry later"
 
 
 def status_for(exc: Exception) -> tuple[grpc.StatusCode, str]:
+    """The status code and message a caller sees; a store failure's own text stays in
+    the log (it may name internals), and anything unexpected is INTERNAL."""
     for kind, code in _CODES:
         if isinstance(exc, kind):
-            return code, str(exc)
-    if isinstance(exc, StoreError):
-        return grpc.StatusCode.UNAVAILABLE, "storage is unavailable; retry later"
+            return code, _STORE_UNAVAILABLE if isinstance(exc, StoreError) else str(exc)
     return grpc.StatusCode.INTERNAL, "internal error"
+
+
+def details_for(
+    exc: Exception, code: grpc.StatusCode, message: str
+) -> tuple[tuple[str, bytes], ...]:
+    """The `grpc-status-details-bin` trailer for errors that carry structure."""
+    if not isinstance(exc, InvalidArgument):
+        return ()
+    status = status_pb2.Status(code=code_pb2.INVALID_ARGUMENT, message=message)
+    violation = error_details_pb2.BadRequest.FieldViolation(
+        field=exc.field, description=exc.problem
+    )
+    _pack(status, error_details_pb2.BadRequest(field_violations=[violation]))
+    if exc.reason:
+        _pack(status, error_details_pb2.ErrorInfo(reason=exc.reason, domain=ERROR_DOMAIN))
+    return ((DETAILS_KEY, status.SerializeToString()),)
+
+
+def _pack(status: status_pb2.Status, detail: Any) -> None:
+    packed = any_pb2.Any()
+    packed.Pack(detail)
+    status.details.append(packed)
 
 
 class ErrorTranslation(grpc.aio.ServerInterceptor):
@@ -75,7 +108,9 @@ class ErrorTranslation(grpc.aio.ServerInterceptor):
                 return await inner(request, context)  # type: ignore[arg-type]
             except (BrokerError, StoreError) as exc:
                 code, message = status_for(exc)
-                await context.abort(code, message)
+                if isinstance(exc, StoreError):
+                    log.error("%s: %s", method, exc)
+                await context.abort(code, message, details_for(exc, code, message))
             except Exception:
                 log.exception("unexpected error in %s", method)
                 await context.abort(grpc.StatusCode.INTERNAL, "internal error")

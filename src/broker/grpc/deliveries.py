@@ -9,13 +9,13 @@ from typing import Any
 
 import grpc
 
-from broker import proto_convert as pc
-from broker.catalog import Catalog
 from broker.clock import Clock
+from broker.deliveries import DeliveryManager
 from broker.dispatcher import Dispatcher
+from broker.domain import VerificationTask
 from broker.errors import InvalidArgument
 from broker.gateway_hub import GatewayHub, GatewaySession
-from broker.verification import VerificationTask
+from broker.grpc import convert
 from hookwire.v1 import deliveries_pb2 as pb
 from hookwire.v1 import deliveries_pb2_grpc as rpc
 
@@ -23,11 +23,11 @@ Context = grpc.aio.ServicerContext[Any, Any]
 log = logging.getLogger(__name__)
 
 
-class DeliveryApi(rpc.DeliveryServiceServicer):
+class DeliveryService(rpc.DeliveryServiceServicer):
     def __init__(
-        self, catalog: Catalog, hub: GatewayHub, dispatcher: Dispatcher, clock: Clock
+        self, deliveries: DeliveryManager, hub: GatewayHub, dispatcher: Dispatcher, clock: Clock
     ) -> None:
-        self._catalog = catalog
+        self._deliveries = deliveries
         self._clock = clock
         self._hub = hub
         self._dispatcher = dispatcher
@@ -35,41 +35,41 @@ class DeliveryApi(rpc.DeliveryServiceServicer):
     async def ListDeliveries(
         self, request: pb.ListDeliveriesRequest, context: Context
     ) -> pb.ListDeliveriesResponse:
-        deliveries, token = await self._catalog.list_deliveries(
+        deliveries, token = await self._deliveries.list_page(
             request.page_size,
             request.page_token,
             request.subscription_id,
             request.event_id,
-            pc.delivery_state(request.state),
+            convert.DELIVERY_STATES.from_wire(request.state, "state"),
         )
         return pb.ListDeliveriesResponse(
-            deliveries=[pc.delivery_pb(d) for d in deliveries], next_page_token=token
+            deliveries=[convert.delivery_pb(d) for d in deliveries], next_page_token=token
         )
 
     async def ListDeliveryAttempts(
         self, request: pb.ListDeliveryAttemptsRequest, context: Context
     ) -> pb.ListDeliveryAttemptsResponse:
-        attempts, token = await self._catalog.list_attempts(
+        attempts, token = await self._deliveries.list_attempts(
             request.delivery_id, request.page_size, request.page_token
         )
         return pb.ListDeliveryAttemptsResponse(
-            attempts=[pc.attempt_pb(a) for a in attempts], next_page_token=token
+            attempts=[convert.attempt_pb(a) for a in attempts], next_page_token=token
         )
 
     async def RetryDelivery(
         self, request: pb.RetryDeliveryRequest, context: Context
     ) -> pb.RetryDeliveryResponse:
-        delivery = await self._catalog.retry_delivery(request.id)
-        return pb.RetryDeliveryResponse(delivery=pc.delivery_pb(delivery))
+        delivery = await self._deliveries.retry(request.id)
+        return pb.RetryDeliveryResponse(delivery=convert.delivery_pb(delivery))
 
     async def ReplayEvents(
         self, request: pb.ReplayEventsRequest, context: Context
     ) -> pb.ReplayEventsResponse:
         if not request.HasField("start_time"):
             raise InvalidArgument("start_time", "is required")
-        end = pc.seconds_of(request.end_time) if request.HasField("end_time") else None
-        queued = await self._catalog.replay(
-            request.subscription_id, pc.seconds_of(request.start_time), end
+        end = convert.seconds_of(request.end_time) if request.HasField("end_time") else None
+        queued = await self._deliveries.replay(
+            request.subscription_id, convert.seconds_of(request.start_time), end
         )
         return pb.ReplayEventsResponse(queued=queued)
 
@@ -85,9 +85,11 @@ class DeliveryApi(rpc.DeliveryServiceServicer):
                 if item is None:
                     break
                 if isinstance(item, VerificationTask):
-                    yield pb.LeaseDeliveriesResponse(verifications=[pc.verification_task_pb(item)])
+                    yield pb.LeaseDeliveriesResponse(
+                        verifications=[convert.verification_task_pb(item)]
+                    )
                 else:
-                    yield pc.leases_pb(item, timeout, self._clock.now())
+                    yield convert.leases_pb(item, timeout, self._clock.now())
         finally:
             reader.cancel()
             self._hub.detach(session)
@@ -100,10 +102,10 @@ class DeliveryApi(rpc.DeliveryServiceServicer):
                 if request.gateway_id:
                     session.gateway_id = request.gateway_id
                 if request.outcomes:
-                    self._dispatcher.report([pc.outcome_from_pb(o) for o in request.outcomes])
+                    self._dispatcher.report([convert.outcome_from_pb(o) for o in request.outcomes])
                 for verification in request.verifications:
                     self._hub.verified(
-                        verification.id, pc.verification_result_from_pb(verification)
+                        verification.id, convert.verification_result_from_pb(verification)
                     )
                 self._hub.grant(session, request.credits)
         except (asyncio.CancelledError, grpc.aio.AioRpcError):

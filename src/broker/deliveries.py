@@ -1,52 +1,28 @@
-"""Read side of events and deliveries, and the operator's RetryDelivery."""
+"""Delivery use cases for operators: list deliveries and their attempts, retry one,
+replay a time range to a subscription. Leasing and outcomes are the dispatcher's."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
-from broker import fetch_tokens
 from broker.clock import Clock
-from broker.domain import Attempt, Delivery, DeliveryState, Event
-from broker.errors import InvalidArgument, NotFound, Unauthenticated
+from broker.domain import Attempt, Delivery, DeliveryState
+from broker.errors import InvalidArgument, NotFound
 from broker.ids import IdFactory
 from broker.pagination import cut_page, parse_page
-from broker.patterns import pattern_problem
 from broker.storage.contract import Store
 
 
-class Catalog:
+class DeliveryManager:
     def __init__(
-        self, store: Store, clock: Clock, ids: IdFactory, on_requeued: Callable[[], None]
+        self, store: Store, clock: Clock, ids: IdFactory, work_may_be_due: Callable[[], None]
     ) -> None:
-        self._ids = ids
         self._store = store
         self._clock = clock
-        self._on_requeued = on_requeued
+        self._ids = ids
+        self._work_may_be_due = work_may_be_due
 
-    async def get_event(self, event_id: str, access_token: str = "") -> Event:
-        """The event; with a THIN fetch token, only if the token was issued for it."""
-        if access_token:
-            sub_id = fetch_tokens.subscription_of(access_token)
-            sub = await self._store.get_subscription(sub_id) if sub_id else None
-            if sub is None or not fetch_tokens.check(
-                access_token, sub, event_id, self._clock.now()
-            ):
-                raise Unauthenticated("the access token does not grant this event")
-        event = await self._store.get_event(event_id) if event_id else None
-        if event is None:
-            raise NotFound("event", event_id)
-        return event
-
-    async def list_events(
-        self, page_size: int, page_token: str, type_pattern: str
-    ) -> tuple[list[Event], str]:
-        if type_pattern and (problem := pattern_problem(type_pattern)):
-            raise InvalidArgument("type", problem)
-        page = parse_page(page_size, page_token, "events", type_pattern)
-        rows = await self._store.list_events(page.after, page.size + 1, type_pattern)
-        return cut_page(page, rows, lambda e: e.id)
-
-    async def list_deliveries(
+    async def list_page(
         self,
         page_size: int,
         page_token: str,
@@ -83,10 +59,10 @@ class Catalog:
         if until <= start:
             raise InvalidArgument("end_time", "must be after start_time")
         queued = await self._store.replay(subscription, start, until, now, self._ids.new)
-        self._on_requeued()
+        self._work_may_be_due()
         return queued
 
-    async def retry_delivery(self, delivery_id: str) -> Delivery:
+    async def retry(self, delivery_id: str) -> Delivery:
         delivery = (
             await self._store.retry_delivery(delivery_id, self._clock.now())
             if delivery_id
@@ -94,5 +70,5 @@ class Catalog:
         )
         if delivery is None:
             raise NotFound("delivery", delivery_id)
-        self._on_requeued()
+        self._work_may_be_due()
         return delivery
