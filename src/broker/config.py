@@ -12,6 +12,7 @@ from broker.lifecycle import LifecycleSettings
 from broker.publishing import PublishLimits
 from broker.retry_policy import RetryPolicy
 from broker.subscriptions import SubscriptionSettings
+from hookwire.durations import parse_duration, parse_durations
 
 DEFAULT_DATABASE_URL = "sqlite:///./hookwire.db"
 DEFAULT_GRPC_ADDRESS = "127.0.0.1:50051"
@@ -43,8 +44,9 @@ class BrokerConfig:
         subs, life, retry = SubscriptionSettings(), LifecycleSettings(), RetryPolicy()
 
         def seconds(name: str, default: float) -> float:
-            """A duration setting: `90`, `30s`, `24h`, `180d`."""
-            return parse_duration(env.get(name, ""), default)
+            """A duration setting (`90`, `30s`, `24h`, `180d`); the default when blank."""
+            text = env.get(name, "").strip()
+            return parse_duration(text) if text else default
 
         values: dict[str, object] = {
             "database_url": env.get("HOOKWIRE_DATABASE_URL", DEFAULT_DATABASE_URL),
@@ -66,7 +68,7 @@ class BrokerConfig:
                 ),
             ),
             "retry": RetryPolicy(
-                schedule=parse_schedule(schedule) if schedule else retry.schedule,
+                schedule=parse_durations(schedule) if schedule else retry.schedule,
                 disable_after=seconds("HOOKWIRE_DISABLE_AFTER", retry.disable_after),
             ),
             "subscriptions": SubscriptionSettings(
@@ -84,30 +86,6 @@ class BrokerConfig:
         }
         values.update({k: v for k, v in (overrides or {}).items() if v is not None})
         return cls(**values)  # type: ignore[arg-type]
-
-
-def parse_schedule(text: str) -> tuple[float, ...]:
-    """`5s,5m,30m,2h` (or plain seconds) → delays in seconds."""
-    units = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400}
-    delays = []
-    for part in filter(None, (p.strip() for p in text.split(","))):
-        for suffix in ("ms", "s", "m", "h", "d"):
-            if part.endswith(suffix):
-                delays.append(float(part[: -len(suffix)]) * units[suffix])
-                break
-        else:
-            delays.append(float(part))
-    return tuple(delays)
-
-
-def parse_duration(text: str, default: float) -> float:
-    """One duration (`90`, `30s`, `24h`, `180d`); `default` when the text is blank."""
-    if not text.strip():
-        return default
-    parsed = parse_schedule(text)
-    if len(parsed) != 1:
-        raise ValueError(f"expected one duration, got {text!r}")
-    return parsed[0]
 
 
 def sqlite_path(database_url: str) -> str:

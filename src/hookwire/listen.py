@@ -1,20 +1,40 @@
 """`hookwire listen`: a local webhook receiver for trying Hookwire out.
 
 It answers every verification handshake Hookwire performs, verifies Standard Webhooks
-signatures when given the secret, and prints each webhook as it arrives.
+signatures when given the secret, and prints each webhook as it arrives. The gateway's
+signing code and aiohttp load only when it runs, not when `hookwire.cli` registers it.
 """
 
 from __future__ import annotations
 
+import argparse
 import json
 import time
+from typing import TYPE_CHECKING
 
-from aiohttp import web
+if TYPE_CHECKING:
+    from aiohttp import web
 
-from gateway.signing import SignatureError, verify
+
+def add_parsers(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    receiver = commands.add_parser("listen", help="run a local webhook receiver for trying")
+    receiver.add_argument("--host", default="127.0.0.1")
+    receiver.add_argument("--port", type=int, default=9000)
+    receiver.add_argument("--secret", default="", help="whsec_... to verify signatures")
+    receiver.add_argument("--status", type=int, default=200, help="status to answer webhooks")
+    receiver.set_defaults(handler=_listen_command)
+
+
+def _listen_command(args: argparse.Namespace) -> int:
+    listen(args.host, args.port, args.secret, args.status)
+    return 0
 
 
 def build_listener(secret: str, status: int = 200) -> web.Application:
+    from aiohttp import web
+
+    from gateway.signing import SignatureError, verify
+
     async def receive(request: web.Request) -> web.Response:
         if token := request.query.get("validationToken"):
             print(f"handshake: echoing validationToken ({request.method})", flush=True)
@@ -47,5 +67,7 @@ def build_listener(secret: str, status: int = 200) -> web.Application:
 
 
 def listen(host: str, port: int, secret: str, status: int) -> None:
+    from aiohttp import web
+
     print(f"listening on http://{host}:{port}/ (answering {status})", flush=True)
     web.run_app(build_listener(secret, status), host=host, port=port, print=None, access_log=None)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from broker.config import BrokerConfig, parse_duration
+from broker.config import BrokerConfig
 
 
 def test_defaults_when_nothing_is_set() -> None:
@@ -48,8 +48,8 @@ def test_lifecycle_settings_from_the_environment() -> None:
     ).public_url == ("https://hooks.example.com")
 
 
-def test_a_malformed_duration_is_an_error() -> None:
-    assert parse_duration("", 7.0) == 7.0
+def test_a_blank_duration_is_the_default_and_a_malformed_one_an_error() -> None:
+    assert BrokerConfig.from_env({"HOOKWIRE_RETENTION": " "}).lifecycle.retention == 30 * 86400
     for bad in ("1s,2s", "soon"):
-        with pytest.raises(ValueError):
-            parse_duration(bad, 7.0)
+        with pytest.raises(ValueError, match=bad):
+            BrokerConfig.from_env({"HOOKWIRE_RETENTION": bad})
