@@ -96,8 +96,10 @@ JSON = "application/json"
 
 def is_json(content_type: str) -> bool:
     """Whether a content type is JSON: its media type, before any parameters, is
-    `application/json` (case-insensitive)."""
-    return content_type.partition(";")[0].strip().lower() == JSON
+    `application/json` (case-insensitive), or names none (JSON is the default). The
+    gateway splices such data into the envelope as JSON, so the broker validates it as
+    JSON; `gateway.envelope.is_json` is held to this by a test."""
+    return content_type.partition(";")[0].strip().lower() in ("", JSON)
 
 
 # Subscription states whose matching events are queued (PAUSED ones are held, not dropped).

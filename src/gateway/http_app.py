@@ -14,6 +14,8 @@ import grpc
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
+from gateway.broker_errors import Rpc, http_status
+from gateway.envelope import JSON, media_type
 from hookwire.v1 import events_pb2 as epb
 
 if TYPE_CHECKING:
@@ -23,6 +25,7 @@ if TYPE_CHECKING:
 NO_STORE = {"Cache-Control": "no-store"}
 BROKER_TIMEOUT = 5.0
 EVENTS_KEY: web.AppKey[EventServiceAsyncStub] = web.AppKey("events")
+_REFUSED = {401: "access token refused", 404: "no such event", 503: "broker unavailable"}
 
 
 async def _health(request: web.Request) -> web.Response:
@@ -50,16 +53,13 @@ async def _fetch_event(request: web.Request) -> web.Response:
             epb.GetEventRequest(id=request.match_info["event_id"], access_token=token),
             timeout=BROKER_TIMEOUT,
         )
-    except grpc.aio.AioRpcError as exc:
-        if exc.code() == grpc.StatusCode.UNAUTHENTICATED:
-            return web.Response(status=401, text="access token refused", headers=NO_STORE)
-        if exc.code() in (grpc.StatusCode.NOT_FOUND, grpc.StatusCode.INVALID_ARGUMENT):
-            return web.Response(status=404, text="no such event", headers=NO_STORE)
-        return web.Response(status=503, text="broker unavailable", headers=NO_STORE)
+    except grpc.aio.AioRpcError as error:
+        status = http_status(error, Rpc.GET_EVENT)
+        return web.Response(status=status, text=_REFUSED[status], headers=NO_STORE)
     event = answer.event
     return web.Response(
         body=event.data,
-        content_type=event.content_type.split(";")[0] or "application/json",
+        content_type=media_type(event.content_type) or JSON,
         headers={**NO_STORE, "webhook-id": event.id},
     )
 

@@ -1,8 +1,8 @@
 """`/in/{source_id}`: inbound webhooks from providers and connectors become events.
 
 The order matters: refuse what is too large before reading it, learn the source from
-the broker, answer the provider's handshakes, verify the raw bytes, and only then
-publish. The answer is 2xx only after the broker acknowledged the event, so a provider
+the broker, answer the provider's setup challenge, authenticate the raw bytes, and only
+then publish. The answer is 2xx only after the broker acknowledged the event, so a provider
 whose request got 503 retries and nothing is lost. Refusals are logged and counted with
 the source and the reason, and the sender learns nothing but the status.
 """
@@ -11,19 +11,21 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import grpc
 from aiohttp import web
 from prometheus_client import Counter
 
+from gateway import WallTime
+from gateway.broker_errors import Rpc, http_status
 from gateway.providers.base import (
     InboundRequest,
     Provider,
     Refused,
     Reply,
-    SourceConfig,
+    ResolvedSource,
     sanitize_type,
 )
 from hookwire.v1 import events_pb2 as epb
@@ -71,13 +73,13 @@ class InboundReceiver:
         channel: grpc.aio.Channel,
         providers: Mapping[str, Provider],
         settings: InboundSettings,
-        clock: Callable[[], float] = time.time,
+        wall_time: WallTime = time.time,
     ) -> None:
         self._sources = srpc.SourceServiceStub(channel)
         self._events = erpc.EventServiceStub(channel)
         self._providers = providers
         self._settings = settings
-        self._clock = clock
+        self._wall_time = wall_time
 
     async def handle(self, request: web.Request) -> web.StreamResponse:
         provider_name = "unknown"
@@ -97,7 +99,7 @@ class InboundReceiver:
                 body=await self._read_body(request),
                 path_secret=request.match_info.get("credential", ""),
             )
-            response = await self._verify_and_publish(source, provider, inbound)
+            response = await self._authenticate_and_publish(source, provider, inbound)
         except _Answer as answer:
             REQUESTS.labels(provider_name, answer.outcome).inc()
             return answer.response
@@ -110,16 +112,13 @@ class InboundReceiver:
         base = self._settings.public_url.rstrip("/")
         return base + request.path_qs if base else str(request.url)
 
-    async def _resolve(self, source_id: str) -> tuple[SourceConfig, Provider]:
+    async def _resolve(self, source_id: str) -> tuple[ResolvedSource, Provider]:
         try:
             found = await self._sources.ResolveSource(
                 spb.ResolveSourceRequest(id=source_id), timeout=BROKER_TIMEOUT
             )
-        except grpc.aio.AioRpcError as exc:
-            if exc.code() in (grpc.StatusCode.NOT_FOUND, grpc.StatusCode.INVALID_ARGUMENT):
-                raise _Answer("unknown_source", _plain(404, "no such source")) from None
-            log.warning("inbound: broker unavailable resolving a source: %s", exc.code().name)
-            raise _Answer("broker_unavailable", _unavailable()) from None
+        except grpc.aio.AioRpcError as error:
+            raise _refused(error, Rpc.RESOLVE_SOURCE, "resolving a source") from None
         if found.deleted:
             raise _Answer("gone", _plain(410, "this source was deleted"))
         provider = self._providers.get(found.source.provider)
@@ -128,7 +127,7 @@ class InboundReceiver:
                 "inbound: source %s names unknown provider %r", source_id, found.source.provider
             )
             raise _Answer("unknown_provider", _plain(404, "no such source"))
-        source = SourceConfig(
+        source = ResolvedSource(
             id=found.source.id,
             provider=found.source.provider,
             secrets=tuple(found.secrets),
@@ -150,14 +149,14 @@ class InboundReceiver:
             chunks.append(chunk)
         return b"".join(chunks)
 
-    async def _verify_and_publish(
-        self, source: SourceConfig, provider: Provider, inbound: InboundRequest
+    async def _authenticate_and_publish(
+        self, source: ResolvedSource, provider: Provider, inbound: InboundRequest
     ) -> web.Response:
-        handshake = provider.handshake(inbound, source)
-        if handshake is not None:
-            return _reply(handshake)
+        challenge_reply = provider.challenge(inbound, source)
+        if challenge_reply is not None:
+            return _reply(challenge_reply)
         try:
-            accepted = provider.verify(inbound, source, self._clock())
+            accepted = provider.authenticate(inbound, source, self._wall_time())
         except Refused as refused:
             REFUSALS.labels(provider.name, refused.reason).inc()
             log.warning("inbound: refused a request to source %s: %s", source.id, refused.reason)
@@ -174,7 +173,7 @@ class InboundReceiver:
 
     async def _publish(
         self,
-        source: SourceConfig,
+        source: ResolvedSource,
         inbound: InboundRequest,
         event_type: str,
         delivery_id: str,
@@ -191,16 +190,21 @@ class InboundReceiver:
         )
         try:
             return await self._events.PublishEvent(request, timeout=BROKER_TIMEOUT)
-        except grpc.aio.AioRpcError as exc:
-            if exc.code() == grpc.StatusCode.INVALID_ARGUMENT:
-                detail = exc.details() or ""
-                if detail.startswith("data:") and "limit" in detail:
-                    raise _Answer("too_large", _too_large()) from None
-                raise _Answer("bad_request", _plain(400, detail or "bad request")) from None
-            log.warning(
-                "inbound: broker unavailable publishing for %s: %s", source.id, exc.code().name
-            )
-            raise _Answer("broker_unavailable", _unavailable()) from None
+        except grpc.aio.AioRpcError as error:
+            raise _refused(error, Rpc.PUBLISH_EVENT, f"publishing for {source.id}") from None
+
+
+def _refused(error: grpc.aio.AioRpcError, rpc: Rpc, doing: str) -> _Answer:
+    """The answer when the broker refused `rpc`; its status says whose fault it was."""
+    status = http_status(error, rpc)
+    if status == 404:
+        return _Answer("unknown_source", _plain(404, "no such source"))
+    if status == 413:
+        return _Answer("too_large", _too_large())
+    if status == 400:
+        return _Answer("bad_request", _plain(400, error.details() or "bad request"))
+    log.warning("inbound: broker unavailable %s: %s", doing, error.code().name)
+    return _Answer("broker_unavailable", _unavailable())
 
 
 def _too_large() -> web.Response:

@@ -9,19 +9,20 @@ import os
 import signal
 import socket
 import time
-from collections.abc import Callable, Coroutine
+from collections.abc import Coroutine
 from dataclasses import dataclass
 from typing import Any
 
 import grpc
 from aiohttp import web
 
+from gateway import WallTime
 from gateway.address_guard import AddressPolicy
-from gateway.handshakes import Handshaker
 from gateway.http_app import build_app
 from gateway.inbound import DEFAULT_MAX_BODY, InboundReceiver, InboundSettings
 from gateway.providers import registry
 from gateway.sender import WebhookSender, make_session
+from gateway.verification import EndpointVerifier
 from gateway.worker import GatewayWorker
 from hookwire.v1 import events_pb2_grpc as erpc
 
@@ -64,7 +65,7 @@ def _split_address(address: str) -> tuple[str, int]:
 
 
 async def serve_gateway(
-    config: GatewayConfig, stop: asyncio.Event, clock: Callable[[], float] = time.time
+    config: GatewayConfig, stop: asyncio.Event, wall_time: WallTime = time.time
 ) -> None:
     policy = AddressPolicy.from_env_value(config.allowed_cidrs)
     gateway_id = config.gateway_id or f"{socket.gethostname()}:{os.getpid()}"
@@ -75,7 +76,7 @@ async def serve_gateway(
             channel,
             registry(),
             InboundSettings(config.max_inbound_bytes, config.public_url),
-            clock,
+            wall_time,
         )
         runner = web.AppRunner(build_app(erpc.EventServiceStub(channel), inbound), access_log=None)
         await runner.setup()
@@ -83,7 +84,8 @@ async def serve_gateway(
         bound_host, bound_port = runner.addresses[0][:2]
         fetch_base = config.public_url or f"http://{_host_for_url(bound_host)}:{bound_port}"
         sender = WebhookSender(session, fetch_base)
-        worker = GatewayWorker(channel, sender, Handshaker(session), gateway_id, config.concurrency)
+        verifier = EndpointVerifier(session)
+        worker = GatewayWorker(channel, sender, verifier, gateway_id, config.concurrency)
         running = asyncio.create_task(worker.run())
         orphaned = asyncio.create_task(_watch_parent(config.parent_pid, stop))
         await stop.wait()

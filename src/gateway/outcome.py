@@ -1,4 +1,4 @@
-"""Reading an HTTP attempt: status → result, Retry-After → seconds.
+"""Reading an HTTP attempt into its outcome: status → result, Retry-After → seconds.
 
 The broker decides what happens next; the gateway only says what happened.
 """
@@ -13,8 +13,20 @@ from hookwire.v1 import deliveries_pb2 as dpb
 THROTTLING_STATUSES = frozenset({429, 502, 503, 504})
 
 
+def http_error(status: int) -> str:
+    """An HTTP status as error text (`HTTP 503`), in outcomes and verification details
+    alike; the broker names a failed attempt without an error the same way."""
+    return f"HTTP {status}"
+
+
 @dataclass(frozen=True, slots=True)
-class AttemptReport:
+class Outcome:
+    """What one HTTP attempt came to: the contract's `DeliveryOutcome`, the broker's
+    `Outcome`. An attempt's result (`AttemptResult`) is reported as an outcome; the
+    broker turns the outcome into a verdict (delivered, retry, exhausted, gone) and the
+    verdict into a delivery state. `retry_after` is the wait, in seconds, a throttling
+    endpoint asked for."""
+
     result: dpb.AttemptResult.ValueType
     status_code: int = 0
     error: str = ""
@@ -48,16 +60,16 @@ def parse_retry_after(value: str | None, now: float) -> float | None:
     return max(when.timestamp() - now, 0.0)
 
 
-def report_for_response(
+def outcome_for_response(
     status: int, retry_after_header: str | None, body_excerpt: str, now: float
-) -> AttemptReport:
+) -> Outcome:
     result = result_for_status(status)
-    error = "" if result == dpb.ATTEMPT_RESULT_SUCCEEDED else f"HTTP {status}"
+    error = "" if result == dpb.ATTEMPT_RESULT_SUCCEEDED else http_error(status)
     if 300 <= status < 400:
-        error = f"HTTP {status} (redirects are not followed)"
+        error = f"{http_error(status)} (redirects are not followed)"
     retry_after = (
         parse_retry_after(retry_after_header, now)
         if result == dpb.ATTEMPT_RESULT_THROTTLED
         else None
     )
-    return AttemptReport(result, status, error, body_excerpt, retry_after)
+    return Outcome(result, status, error, body_excerpt, retry_after)

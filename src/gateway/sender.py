@@ -4,7 +4,7 @@ The client is aiohttp, with the SSRF guard on every socket it opens. httpx was m
 and left off this path: on this kind of machine its best transport (httpx over aiohttp)
 spends about 270 µs of CPU per request against aiohttp's 70 µs, which caps one gateway
 process below the pipeline's throughput target (`bench/transports.py`; README,
-Performance). Client errors stop here: a failure is an AttemptReport, never an exception.
+Performance). Client errors stop here: a failure is an Outcome, never an exception.
 """
 
 from __future__ import annotations
@@ -12,14 +12,14 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable
 
 import aiohttp
 import orjson
 
+from gateway import WallTime
 from gateway.address_guard import AddressPolicy, blocked_reason, guarded_connector
 from gateway.envelope import USER_AGENT, Webhook, body_for, headers_for
-from gateway.outcome import AttemptReport, report_for_response
+from gateway.outcome import Outcome, outcome_for_response
 from hookwire.v1 import deliveries_pb2 as dpb
 
 BODY_EXCERPT_BYTES = 4096
@@ -74,15 +74,15 @@ class WebhookSender:
         self,
         session: aiohttp.ClientSession,
         fetch_base: str = "",
-        clock: Callable[[], float] = time.time,
+        wall_time: WallTime = time.time,
     ) -> None:
         self._session = session
         self._fetch_base = fetch_base
-        self._clock = clock
+        self._wall_time = wall_time
 
-    async def send(self, webhook: Webhook) -> tuple[float, float, AttemptReport]:
-        """(attempt start, latency seconds, report) for one attempt."""
-        started = self._clock()
+    async def send(self, webhook: Webhook) -> tuple[float, float, Outcome]:
+        """(attempt start, latency seconds, outcome) for one attempt."""
+        started = self._wall_time()
         tick = time.perf_counter()
         try:
             body = body_for(webhook, self._fetch_base)
@@ -90,24 +90,24 @@ class WebhookSender:
         except (ValueError, KeyError, orjson.JSONEncodeError) as exc:
             # A request we cannot build is a failed attempt, never a lost delivery.
             log.error("cannot build webhook %s: %s", webhook.delivery.delivery_id, exc)
-            report = AttemptReport(dpb.ATTEMPT_RESULT_FAILED, error="gateway could not sign")
-            return started, time.perf_counter() - tick, report
+            outcome = Outcome(dpb.ATTEMPT_RESULT_FAILED, error="gateway could not sign")
+            return started, time.perf_counter() - tick, outcome
         try:
             async with asyncio.timeout(webhook.timeout or 15.0):
-                report = await self._post(webhook.target.url, headers, body)
+                outcome = await self._post(webhook.target.url, headers, body)
         except Exception as exc:
             result, error = describe_failure(exc)
-            report = AttemptReport(result, error=error)
-        return started, time.perf_counter() - tick, report
+            outcome = Outcome(result, error=error)
+        return started, time.perf_counter() - tick, outcome
 
-    async def _post(self, url: str, headers: dict[str, str], body: bytes) -> AttemptReport:
+    async def _post(self, url: str, headers: dict[str, str], body: bytes) -> Outcome:
         async with self._session.post(
             url, data=body, headers=headers, allow_redirects=False
         ) as response:
             excerpt = await read_start(response, BODY_EXCERPT_BYTES)
-            return report_for_response(
+            return outcome_for_response(
                 response.status,
                 response.headers.get("retry-after"),
                 excerpt.decode("utf-8", "replace"),
-                self._clock(),
+                self._wall_time(),
             )

@@ -11,13 +11,12 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator
-from typing import Any
 
 import grpc
 
 from gateway.envelope import Webhook
-from gateway.handshakes import Handshaker
 from gateway.sender import WebhookSender
+from gateway.verification import EndpointVerifier
 from hookwire.v1 import deliveries_pb2 as dpb
 from hookwire.v1 import deliveries_pb2_grpc as rpc
 
@@ -25,24 +24,18 @@ log = logging.getLogger(__name__)
 RECONNECT_DELAYS = (0.1, 0.5, 1.0, 2.0, 5.0)
 
 
-def _seconds(value: float) -> dict[str, int]:
-    """A Timestamp or Duration field as keyword values; protobuf builds it in place."""
-    nanos = int(value * 1e9)
-    return {"seconds": nanos // 1_000_000_000, "nanos": nanos % 1_000_000_000}
-
-
 class GatewayWorker:
     def __init__(
         self,
         channel: grpc.aio.Channel,
         sender: WebhookSender,
-        handshaker: Handshaker,
+        verifier: EndpointVerifier,
         gateway_id: str,
         concurrency: int = 1024,
     ) -> None:
         self._stub = rpc.DeliveryServiceStub(channel)
         self._sender = sender
-        self._handshaker = handshaker
+        self._verifier = verifier
         self._gateway_id = gateway_id
         self._concurrency = concurrency
         self._draining = asyncio.Event()
@@ -106,33 +99,31 @@ class GatewayWorker:
         task.add_done_callback(self._in_flight.discard)
 
     async def _deliver(self, webhook: Webhook) -> None:
-        started, latency, report = await self._sender.send(webhook)
-        fields: dict[str, Any] = {
-            "delivery_id": webhook.delivery.delivery_id,
-            "lease_id": webhook.delivery.lease_id,
-            "result": report.result,
-            "status_code": report.status_code,
-            "attempt_time": _seconds(started),
-            "latency": _seconds(latency),
-            "error": report.error,
-            "response_body": report.response_body,
-        }
-        if report.retry_after is not None:
-            fields["retry_after"] = _seconds(report.retry_after)
-        self._pending.outcomes.add(**fields)
+        started, latency, outcome = await self._sender.send(webhook)
+        # Filled in place in the pending request: no sub-message is built and copied in.
+        reported = self._pending.outcomes.add(
+            delivery_id=webhook.delivery.delivery_id,
+            lease_id=webhook.delivery.lease_id,
+            result=outcome.result,
+            status_code=outcome.status_code,
+            error=outcome.error,
+            response_body=outcome.response_body,
+        )
+        reported.attempt_time.FromNanoseconds(int(started * 1e9))
+        reported.latency.FromNanoseconds(int(latency * 1e9))
+        if outcome.retry_after is not None:
+            reported.retry_after.FromNanoseconds(int(outcome.retry_after * 1e9))
         if not self._draining.is_set():
             self._pending.credits += 1
         self._schedule_flush()
 
     async def _verify(self, task: dpb.VerificationTask) -> None:
-        result = await self._handshaker.perform(task)
-        self._pending.verifications.append(
-            dpb.VerificationOutcome(
-                id=task.id,
-                verified=result.verified,
-                detail=result.detail,
-                allowed_rate=result.allowed_rate,
-            )
+        result = await self._verifier.perform(task)
+        self._pending.verifications.add(
+            id=task.id,
+            verified=result.verified,
+            detail=result.detail,
+            allowed_rate=result.allowed_rate,
         )
         self._schedule_flush()
 

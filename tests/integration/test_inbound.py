@@ -4,6 +4,9 @@ is delivered to a subscriber of `{prefix}.*`; forgeries, replays and bad request
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import io
 import json
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -203,9 +206,12 @@ async def test_unknown_sources_wrong_methods_and_oversized_bodies(inbound: Inbou
     source = await inbound.source(provider="github", secret="s")
     status, _ = await send(source.ingest_url, SignedRequest({}, b"", method="GET"))
     assert status == 405
-    big = b"{" + b" " * (1024 * 1024) + b"}"
-    status, _ = await send(source.ingest_url, SignedRequest({"X-GitHub-Event": "push"}, big))
-    assert status == 413
+    big = io.BytesIO(b"{" + b" " * (1024 * 1024) + b"}")  # aiohttp warns on raw bytes > 1 MiB
+    async with (
+        aiohttp.ClientSession() as session,
+        session.post(source.ingest_url, data=big, headers={"X-GitHub-Event": "push"}) as response,
+    ):
+        assert response.status == 413
 
     async def chunks() -> AsyncIterator[bytes]:
         for _ in range(20):
@@ -216,6 +222,21 @@ async def test_unknown_sources_wrong_methods_and_oversized_bodies(inbound: Inbou
         session.post(source.ingest_url, data=chunks()) as response,
     ):
         assert response.status == 413
+    assert await inbound.events("github") == []
+
+
+async def test_an_event_over_the_brokers_limit_gets_413_and_publishes_nothing(
+    inbound: Inbound,
+) -> None:
+    source = await inbound.source(provider="github", secret="s3cret")
+    body = json.dumps({"padding": "x" * (300 * 1024)}).encode()  # broker 256 KiB < gateway 1 MiB
+    headers = {
+        "Content-Type": "application/json",
+        "X-GitHub-Event": "push",
+        "X-Hub-Signature-256": "sha256=" + hmac.new(b"s3cret", body, hashlib.sha256).hexdigest(),
+    }
+    status, answer = await send(source.ingest_url, SignedRequest(headers, body))
+    assert (status, answer) == (413, b"request body too large")
     assert await inbound.events("github") == []
 
 

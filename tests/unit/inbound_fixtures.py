@@ -1,6 +1,6 @@
-"""Builders shared by the inbound verifier tests (`test_providers_*.py`).
+"""Builders shared by the inbound provider tests (`test_providers_*.py`).
 
-`inbound_request` is a webhook as the gateway receives it and `source_config` the source it
+`inbound_request` is a webhook as the gateway receives it and `resolved_source` the source it
 is addressed to; both default to source `src_1` at `https://hooks.example.com/in/src_1`.
 Each test file wraps them with its own provider name, secret and body.
 """
@@ -11,7 +11,7 @@ from collections.abc import Mapping
 
 from multidict import CIMultiDict, CIMultiDictProxy
 
-from gateway.providers.base import InboundRequest, SourceConfig
+from gateway.providers.base import InboundRequest, ResolvedSource
 
 SOURCE_ID = "src_1"
 URL = f"https://hooks.example.com/in/{SOURCE_ID}"
@@ -35,14 +35,14 @@ def inbound_request(
     )
 
 
-def source_config(
+def resolved_source(
     provider: str,
     *secrets: str,
     options: Mapping[str, str] | None = None,
     ingest_url: str = "",
-) -> SourceConfig:
+) -> ResolvedSource:
     """Source `src_1` of `provider` with these secrets (newest first) and options."""
-    return SourceConfig(
+    return ResolvedSource(
         id=SOURCE_ID,
         provider=provider,
         secrets=secrets,

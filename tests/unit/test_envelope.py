@@ -1,7 +1,10 @@
 import base64
 import json
 
-from gateway.envelope import Webhook, body_for, headers_for
+import pytest
+
+from broker import domain
+from gateway.envelope import Webhook, body_for, headers_for, is_json, media_type
 from gateway.signing import verify
 from hookwire.v1 import deliveries_pb2 as dpb
 from hookwire.v1 import events_pb2 as epb
@@ -87,3 +90,33 @@ def test_rotation_signs_with_every_secret() -> None:
     assert len(headers["webhook-signature"].split(" ")) == 2
     assert verify([SECRET], headers, body, now=1_700_000_000) == "evt_1"
     assert verify([other], headers, body, now=1_700_000_000) == "evt_1"
+
+
+@pytest.mark.parametrize(
+    ("content_type", "json_media_type"),
+    [
+        ("application/json", True),
+        ("Application/JSON; charset=utf-8", True),
+        (" application/json ;", True),
+        ("application/json-patch+json", False),
+        ("application/vnd.api+json", False),
+        ("text/json", False),
+        ("text/plain", False),
+        ("", True),
+        ("; charset=utf-8", True),
+    ],
+)
+def test_is_json_is_the_brokers_rule(content_type: str, json_media_type: bool) -> None:
+    assert is_json(content_type) is json_media_type
+    assert domain.is_json(content_type) is json_media_type
+
+
+def test_an_event_without_a_content_type_is_spliced_in_as_json() -> None:
+    envelope = json.loads(body_for(lease(content_type="")))
+    assert envelope["data"] == {"amount": 5}
+    assert "content_type" not in envelope
+
+
+def test_media_type_drops_parameters_and_case() -> None:
+    assert media_type(" Text/Plain ; charset=utf-8") == "text/plain"
+    assert media_type("") == ""

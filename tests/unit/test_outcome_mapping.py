@@ -1,6 +1,11 @@
 import pytest
 
-from gateway.outcome import parse_retry_after, report_for_response, result_for_status
+from gateway.outcome import (
+    http_error,
+    outcome_for_response,
+    parse_retry_after,
+    result_for_status,
+)
 from hookwire.v1 import deliveries_pb2 as dpb
 
 NOW = 1_700_000_000.0
@@ -28,9 +33,9 @@ def test_status_mapping(status: int, result: int) -> None:
 
 
 def test_redirect_error_says_it_was_not_followed() -> None:
-    report = report_for_response(302, None, "", NOW)
-    assert report.result == dpb.ATTEMPT_RESULT_FAILED
-    assert "not followed" in report.error
+    outcome = outcome_for_response(302, None, "", NOW)
+    assert outcome.result == dpb.ATTEMPT_RESULT_FAILED
+    assert "not followed" in outcome.error
 
 
 def test_retry_after_seconds_and_http_date() -> None:
@@ -42,5 +47,19 @@ def test_retry_after_seconds_and_http_date() -> None:
 
 
 def test_retry_after_kept_only_when_throttled() -> None:
-    assert report_for_response(429, "30", "", NOW).retry_after == 30
-    assert report_for_response(500, "30", "", NOW).retry_after is None
+    assert outcome_for_response(429, "30", "", NOW).retry_after == 30
+    assert outcome_for_response(500, "30", "", NOW).retry_after is None
+
+
+def test_a_failed_status_is_named_by_its_code() -> None:
+    assert http_error(503) == "HTTP 503"
+    assert outcome_for_response(500, None, "", NOW).error == "HTTP 500"
+    assert outcome_for_response(204, None, "", NOW).error == ""
+
+
+@pytest.mark.parametrize("status", [301, 404, 500, 503])
+def test_the_gateways_error_text_is_the_one_the_broker_records(status: int) -> None:
+    from broker.domain import AttemptResult, Outcome
+
+    reported = Outcome("dlv_1", "lse_1", AttemptResult.FAILED, status, 0.0, 0.0, "", "", None)
+    assert reported.error_text == http_error(status)

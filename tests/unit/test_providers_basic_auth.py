@@ -1,13 +1,13 @@
-"""Basic-auth verifier: the credential check, rotation, type/id options and refusals."""
+"""Basic-auth provider: the credential check, rotation, type/id options and refusals."""
 
 from __future__ import annotations
 
 import base64
 
 import pytest
-from inbound_fixtures import inbound_request, source_config
+from inbound_fixtures import inbound_request, resolved_source
 
-from gateway.providers.base import InboundRequest, Refused, SourceConfig
+from gateway.providers.base import InboundRequest, Refused, ResolvedSource
 from gateway.providers.basic_auth import PROVIDERS
 
 PROVIDER = PROVIDERS[0]
@@ -27,12 +27,12 @@ def request(authorization: str | None, body: bytes = BODY, **headers: str) -> In
     return inbound_request(headers, body)
 
 
-def source(*secrets: str, **options: str) -> SourceConfig:
-    return source_config("basic_auth", *(secrets or (SECRET,)), options=options)
+def source(*secrets: str, **options: str) -> ResolvedSource:
+    return resolved_source("basic_auth", *(secrets or (SECRET,)), options=options)
 
 
 def test_accepts_credential_with_json_type() -> None:
-    accepted = PROVIDER.verify(request(basic(SECRET)), source(), 0)
+    accepted = PROVIDER.authenticate(request(basic(SECRET)), source(), 0)
     assert accepted.event_type == "order.created"
     assert accepted.delivery_id == ""
     assert PROVIDER.name == "basic_auth"
@@ -40,21 +40,21 @@ def test_accepts_credential_with_json_type() -> None:
 
 
 def test_scheme_is_case_insensitive() -> None:
-    assert PROVIDER.verify(request(basic(SECRET).replace("Basic", "basic")), source(), 0)
+    assert PROVIDER.authenticate(request(basic(SECRET).replace("Basic", "basic")), source(), 0)
 
 
 def test_other_schemes_refused_even_with_the_right_credential() -> None:
     for scheme in ("Bearer", "Digest", "HMAC"):
         with pytest.raises(Refused, match="not Basic"):
-            PROVIDER.verify(request(basic(SECRET).replace("Basic", scheme)), source(), 0)
+            PROVIDER.authenticate(request(basic(SECRET).replace("Basic", scheme)), source(), 0)
 
 
 def test_type_and_id_from_configured_headers() -> None:
     options = {"event_type_header": "X-Event", "id_header": "X-Id"}
     signed = request(basic(SECRET), **{"X-Event": "invoice/paid", "X-Id": "d-1"})
-    accepted = PROVIDER.verify(signed, source(**options), 0)
+    accepted = PROVIDER.authenticate(signed, source(**options), 0)
     assert (accepted.event_type, accepted.delivery_id) == ("invoice/paid", "d-1")
-    plain = PROVIDER.verify(request(basic(SECRET), b"a=1"), source(**options), 0)
+    plain = PROVIDER.authenticate(request(basic(SECRET), b"a=1"), source(**options), 0)
     assert (plain.event_type, plain.delivery_id) == ("received", "")
 
 
@@ -64,27 +64,27 @@ def test_type_and_id_from_configured_headers() -> None:
 )
 def test_wrong_credential_refused(credential: str) -> None:
     with pytest.raises(Refused, match="credential mismatch"):
-        PROVIDER.verify(request(basic(credential)), source(), 0)
+        PROVIDER.authenticate(request(basic(credential)), source(), 0)
 
 
 def test_non_utf8_credential_refused() -> None:
     with pytest.raises(Refused, match="credential mismatch"):
-        PROVIDER.verify(request(basic(b"hookwire:\xff\xfe")), source(), 0)
+        PROVIDER.authenticate(request(basic(b"hookwire:\xff\xfe")), source(), 0)
 
 
 def test_any_current_credential_accepted_during_rotation() -> None:
     rotating = source("hookwire:new-pass", SECRET)
     for credential in ("hookwire:new-pass", SECRET):
-        assert PROVIDER.verify(request(basic(credential)), rotating, 0).event_type
+        assert PROVIDER.authenticate(request(basic(credential)), rotating, 0).event_type
 
 
 def test_missing_header_refused() -> None:
     with pytest.raises(Refused, match="missing Authorization header"):
-        PROVIDER.verify(request(None), source(), 0)
+        PROVIDER.authenticate(request(None), source(), 0)
 
 
 @pytest.mark.parametrize("value", GARBAGE)
 def test_garbage_authorization_only_refused(value: str) -> None:
     with pytest.raises(Refused) as refused:
-        PROVIDER.verify(request(value), source(), 0)
+        PROVIDER.authenticate(request(value), source(), 0)
     assert SECRET not in refused.value.reason and value not in refused.value.reason

@@ -1,4 +1,4 @@
-"""Bitbucket verifier: sha256 hex signature, raw event key, rotation and refusals."""
+"""Bitbucket provider: sha256 hex signature, raw event key, rotation and refusals."""
 
 from __future__ import annotations
 
@@ -6,9 +6,9 @@ import hashlib
 import hmac
 
 import pytest
-from inbound_fixtures import inbound_request, source_config
+from inbound_fixtures import inbound_request, resolved_source
 
-from gateway.providers.base import InboundRequest, Refused, SourceConfig
+from gateway.providers.base import InboundRequest, Refused, ResolvedSource
 from gateway.providers.bitbucket import PROVIDERS
 
 PROVIDER = PROVIDERS[0]
@@ -34,14 +34,14 @@ def request(hdrs: dict[str, str], body: bytes = BODY) -> InboundRequest:
     return inbound_request(hdrs, body)
 
 
-def source(*secrets: str) -> SourceConfig:
-    return source_config("bitbucket", *(secrets or (SECRET,)))
+def source(*secrets: str) -> ResolvedSource:
+    return resolved_source("bitbucket", *(secrets or (SECRET,)))
 
 
 def test_same_algorithm_as_githubs_official_vector() -> None:
     signature = "sha256=757107ea0eb2509fc211221cce984b8a37570b6d7586c22c46f4379c8b043e17"
     hdrs = {"X-Hub-Signature": signature, "X-Event-Key": "repo:push"}
-    accepted = PROVIDER.verify(
+    accepted = PROVIDER.authenticate(
         request(hdrs, b"Hello, World!"), source("It's a Secret to Everybody"), NOW
     )
     assert accepted.event_type == "repo:push"
@@ -49,7 +49,7 @@ def test_same_algorithm_as_githubs_official_vector() -> None:
 
 
 def test_accepted_with_raw_event_key_and_request_uuid() -> None:
-    accepted = PROVIDER.verify(request(headers()), source(), NOW)
+    accepted = PROVIDER.authenticate(request(headers()), source(), NOW)
     assert accepted.event_type == "repo:push"
     assert accepted.delivery_id == "3f6a6a2e-3b3c-4d4e-9f00-5c1a2b3c4d5e"
     assert PROVIDER.name == "bitbucket"
@@ -58,26 +58,26 @@ def test_accepted_with_raw_event_key_and_request_uuid() -> None:
 
 def test_tampered_body_refused() -> None:
     with pytest.raises(Refused, match="signature mismatch"):
-        PROVIDER.verify(request(headers(), BODY[:-1]), source(), NOW)
+        PROVIDER.authenticate(request(headers(), BODY[:-1]), source(), NOW)
 
 
 def test_wrong_secret_refused() -> None:
     with pytest.raises(Refused, match="signature mismatch"):
-        PROVIDER.verify(request(headers()), source("not_it"), NOW)
+        PROVIDER.authenticate(request(headers()), source("not_it"), NOW)
 
 
 def test_rotated_secret_accepted() -> None:
-    accepted = PROVIDER.verify(request(headers()), source("newer", SECRET), NOW)
+    accepted = PROVIDER.authenticate(request(headers()), source("newer", SECRET), NOW)
     assert accepted.event_type == "repo:push"
 
 
 def test_missing_headers_refused() -> None:
     with pytest.raises(Refused, match="missing X-Hub-Signature header"):
-        PROVIDER.verify(request(headers(None)), source(), NOW)
+        PROVIDER.authenticate(request(headers(None)), source(), NOW)
     hdrs = headers()
     del hdrs["X-Event-Key"]
     with pytest.raises(Refused, match="missing X-Event-Key header"):
-        PROVIDER.verify(request(hdrs), source(), NOW)
+        PROVIDER.authenticate(request(hdrs), source(), NOW)
 
 
 @pytest.mark.parametrize(
@@ -95,6 +95,6 @@ def test_missing_headers_refused() -> None:
 )
 def test_garbage_signature_refused(signature: str) -> None:
     with pytest.raises(Refused) as caught:
-        PROVIDER.verify(request(headers(signature)), source(), NOW)
+        PROVIDER.authenticate(request(headers(signature)), source(), NOW)
     assert SECRET not in caught.value.reason
     assert VECTOR[7:] not in caught.value.reason

@@ -1,11 +1,11 @@
-"""Dropbox verifier: the GET challenge, the PROTOCOLS vector, rotation and refusals."""
+"""Dropbox provider: the GET challenge, the PROTOCOLS vector, rotation and refusals."""
 
 from __future__ import annotations
 
 import pytest
-from inbound_fixtures import inbound_request, source_config
+from inbound_fixtures import inbound_request, resolved_source
 
-from gateway.providers.base import InboundRequest, Refused, Reply, SourceConfig
+from gateway.providers.base import InboundRequest, Refused, Reply, ResolvedSource
 from gateway.providers.dropbox import PROVIDERS
 
 PROVIDER = PROVIDERS[0]
@@ -25,13 +25,13 @@ def request(
     return inbound_request(headers, body, method=method, query=query)
 
 
-def source(*secrets: str) -> SourceConfig:
-    return source_config("dropbox", *(secrets or (SECRET,)))
+def source(*secrets: str) -> ResolvedSource:
+    return resolved_source("dropbox", *(secrets or (SECRET,)))
 
 
 def test_challenge_is_echoed_as_plain_text() -> None:
     get = request(None, b"", "GET", {"challenge": "mZ1J2jZkxXYAQMz3"})
-    assert PROVIDER.handshake(get, source()) == Reply(
+    assert PROVIDER.challenge(get, source()) == Reply(
         200, b"mZ1J2jZkxXYAQMz3", "text/plain", headers={"X-Content-Type-Options": "nosniff"}
     )
     assert PROVIDER.methods == frozenset({"GET", "POST"})
@@ -48,19 +48,19 @@ def test_challenge_is_echoed_as_plain_text() -> None:
         ("GET", {"challenge": "a" * 5000}),
     ],
 )
-def test_other_requests_get_no_handshake(method: str, query: dict[str, str]) -> None:
-    assert PROVIDER.handshake(request(None, b"", method, query), source()) is None
+def test_other_requests_get_no_challenge_answer(method: str, query: dict[str, str]) -> None:
+    assert PROVIDER.challenge(request(None, b"", method, query), source()) is None
 
 
 def test_plain_get_is_refused() -> None:
     with pytest.raises(Refused):
-        PROVIDER.verify(request(None, b"", "GET"), source(), NOW)
+        PROVIDER.authenticate(request(None, b"", "GET"), source(), NOW)
     with pytest.raises(Refused):  # even one carrying a valid signature of the empty body
-        PROVIDER.verify(request(VECTOR, BODY, "GET"), source(), NOW)
+        PROVIDER.authenticate(request(VECTOR, BODY, "GET"), source(), NOW)
 
 
 def test_protocols_vector() -> None:
-    accepted = PROVIDER.verify(request(), source(), NOW)
+    accepted = PROVIDER.authenticate(request(), source(), NOW)
     assert accepted.event_type == "list_folder"
     assert accepted.delivery_id == ""
     assert accepted.publish is True
@@ -68,23 +68,23 @@ def test_protocols_vector() -> None:
 
 def test_tampered_body_refused() -> None:
     with pytest.raises(Refused, match="signature mismatch"):
-        PROVIDER.verify(request(body=b'{"list_folder":{"accounts":["x"]}}'), source(), NOW)
+        PROVIDER.authenticate(request(body=b'{"list_folder":{"accounts":["x"]}}'), source(), NOW)
 
 
 def test_wrong_secret_refused() -> None:
     with pytest.raises(Refused, match="signature mismatch"):
-        PROVIDER.verify(request(), source("another_secret"), NOW)
+        PROVIDER.authenticate(request(), source("another_secret"), NOW)
 
 
 def test_rotated_secret_accepted() -> None:
-    assert PROVIDER.verify(request(), source("newer_secret", SECRET), NOW).event_type == (
+    assert PROVIDER.authenticate(request(), source("newer_secret", SECRET), NOW).event_type == (
         "list_folder"
     )
 
 
 def test_missing_header_refused() -> None:
     with pytest.raises(Refused, match="missing X-Dropbox-Signature header"):
-        PROVIDER.verify(request(None), source(), NOW)
+        PROVIDER.authenticate(request(None), source(), NOW)
 
 
 @pytest.mark.parametrize(
@@ -93,6 +93,6 @@ def test_missing_header_refused() -> None:
 )
 def test_garbage_signature_refused(signature: str) -> None:
     with pytest.raises(Refused) as caught:
-        PROVIDER.verify(request(signature), source(), NOW)
+        PROVIDER.authenticate(request(signature), source(), NOW)
     assert SECRET not in caught.value.reason
     assert VECTOR not in caught.value.reason

@@ -1,4 +1,4 @@
-"""GitHub verifier: the official vector, event naming, rotation and refusals."""
+"""GitHub provider: the official vector, event naming, rotation and refusals."""
 
 from __future__ import annotations
 
@@ -7,9 +7,9 @@ import hmac
 import json
 
 import pytest
-from inbound_fixtures import inbound_request, source_config
+from inbound_fixtures import inbound_request, resolved_source
 
-from gateway.providers.base import InboundRequest, Refused, SourceConfig
+from gateway.providers.base import InboundRequest, Refused, ResolvedSource
 from gateway.providers.github import PROVIDERS
 
 PROVIDER = PROVIDERS[0]
@@ -25,8 +25,8 @@ def request(headers: dict[str, str], body: bytes = BODY, content_type: str = "")
     return inbound_request(headers, body)
 
 
-def source(*secrets: str) -> SourceConfig:
-    return source_config("github", *(secrets or (SECRET,)))
+def source(*secrets: str) -> ResolvedSource:
+    return resolved_source("github", *(secrets or (SECRET,)))
 
 
 def sig256(secret: str, body: bytes) -> str:
@@ -45,19 +45,19 @@ def signed(body: bytes = BODY, secret: str = SECRET, **extra: str) -> dict[str, 
 def test_name_and_methods() -> None:
     assert PROVIDER.name == "github"
     assert PROVIDER.methods == frozenset({"POST"})
-    assert PROVIDER.handshake(request(signed()), source()) is None
+    assert PROVIDER.challenge(request(signed()), source()) is None
 
 
 def test_official_vector() -> None:
     assert sig256(SECRET, b"Hello, World!") == OFFICIAL
     headers = {"X-Hub-Signature-256": OFFICIAL, "X-GitHub-Event": "push"}
-    accepted = PROVIDER.verify(request(headers, b"Hello, World!"), source(), NOW)
+    accepted = PROVIDER.authenticate(request(headers, b"Hello, World!"), source(), NOW)
     assert accepted.event_type == "push"  # body is not JSON: no action
     assert accepted.delivery_id == ""
 
 
 def test_event_and_action_and_delivery() -> None:
-    accepted = PROVIDER.verify(request(signed()), source(), NOW)
+    accepted = PROVIDER.authenticate(request(signed()), source(), NOW)
     assert accepted.event_type == "pull_request.opened"
     assert accepted.delivery_id == "72d3162e-cc78-11e3-81ab-4c9367dc0958"
     assert accepted.publish is True
@@ -67,7 +67,7 @@ def test_event_and_action_and_delivery() -> None:
 def test_ping_is_just_an_event() -> None:
     body = b'{"zen": "Keep it logically awesome.", "hook_id": 1}'
     headers = {**signed(body), "X-GitHub-Event": "ping"}
-    accepted = PROVIDER.verify(request(headers, body), source(), NOW)
+    accepted = PROVIDER.authenticate(request(headers, body), source(), NOW)
     assert accepted.event_type == "ping"
 
 
@@ -75,52 +75,52 @@ def test_form_encoded_payload_carries_the_action() -> None:
     body = b"payload=%7B%22action%22%3A%22closed%22%7D"
     headers = signed(body)
     form = request(headers, body, "application/x-www-form-urlencoded")
-    assert PROVIDER.verify(form, source(), NOW).event_type == "pull_request.closed"
+    assert PROVIDER.authenticate(form, source(), NOW).event_type == "pull_request.closed"
 
 
 def test_legacy_sha1_header_alone_is_accepted() -> None:
     sha1 = "sha1=" + hmac.new(SECRET.encode(), BODY, hashlib.sha1).hexdigest()
     headers = {"X-Hub-Signature": sha1, "X-GitHub-Event": "issues"}
-    assert PROVIDER.verify(request(headers), source(), NOW).event_type == "issues.opened"
+    assert PROVIDER.authenticate(request(headers), source(), NOW).event_type == "issues.opened"
 
 
 def test_sha256_header_wins_over_legacy() -> None:
     sha1 = "sha1=" + hmac.new(SECRET.encode(), BODY, hashlib.sha1).hexdigest()
     headers = {**signed(), "X-Hub-Signature-256": sig256("wrong", BODY), "X-Hub-Signature": sha1}
     with pytest.raises(Refused, match="signature mismatch"):
-        PROVIDER.verify(request(headers), source(), NOW)
+        PROVIDER.authenticate(request(headers), source(), NOW)
 
 
 def test_tampered_body_refused() -> None:
     with pytest.raises(Refused, match="signature mismatch"):
-        PROVIDER.verify(request(signed(), BODY + b" "), source(), NOW)
+        PROVIDER.authenticate(request(signed(), BODY + b" "), source(), NOW)
 
 
 def test_wrong_secret_refused() -> None:
     with pytest.raises(Refused, match="signature mismatch"):
-        PROVIDER.verify(request(signed(secret="other")), source(), NOW)
+        PROVIDER.authenticate(request(signed(secret="other")), source(), NOW)
 
 
 def test_rotated_secret_accepted() -> None:
     headers = signed(secret="old-secret")
-    accepted = PROVIDER.verify(request(headers), source("new-secret", "old-secret"), NOW)
+    accepted = PROVIDER.authenticate(request(headers), source("new-secret", "old-secret"), NOW)
     assert accepted.event_type == "pull_request.opened"
     with pytest.raises(Refused):
-        PROVIDER.verify(request(headers), source("new-secret"), NOW)
+        PROVIDER.authenticate(request(headers), source("new-secret"), NOW)
 
 
 def test_missing_signature_refused() -> None:
     headers = signed()
     del headers["X-Hub-Signature-256"]
     with pytest.raises(Refused, match="missing X-Hub-Signature-256 header"):
-        PROVIDER.verify(request(headers), source(), NOW)
+        PROVIDER.authenticate(request(headers), source(), NOW)
 
 
 def test_missing_event_header_refused() -> None:
     headers = signed()
     del headers["X-GitHub-Event"]
     with pytest.raises(Refused, match="missing X-GitHub-Event header"):
-        PROVIDER.verify(request(headers), source(), NOW)
+        PROVIDER.authenticate(request(headers), source(), NOW)
 
 
 GARBAGE = [
@@ -143,7 +143,7 @@ GARBAGE = [
 def test_garbage_signature_refused(value: str) -> None:
     headers = {**signed(), "X-Hub-Signature-256": value}
     with pytest.raises(Refused) as caught:
-        PROVIDER.verify(request(headers), source(), NOW)
+        PROVIDER.authenticate(request(headers), source(), NOW)
     assert SECRET not in caught.value.reason
     if value.strip():
         assert value not in caught.value.reason

@@ -1,11 +1,11 @@
-"""Salesforce outbound-message verifier: org id check, type, ack reply and XML safety."""
+"""Salesforce outbound-message provider: org id check, type, ack reply and XML safety."""
 
 from __future__ import annotations
 
 import pytest
-from inbound_fixtures import inbound_request, source_config
+from inbound_fixtures import inbound_request, resolved_source
 
-from gateway.providers.base import InboundRequest, Refused, SourceConfig
+from gateway.providers.base import InboundRequest, Refused, ResolvedSource
 from gateway.providers.salesforce import PROVIDERS
 
 PROVIDER = PROVIDERS[0]
@@ -57,12 +57,12 @@ def request(body: bytes) -> InboundRequest:
     return inbound_request({"Content-Type": "text/xml; charset=utf-8"}, body)
 
 
-def source(*secrets: str) -> SourceConfig:
-    return source_config("salesforce", *(secrets or (ORG_18,)))
+def source(*secrets: str) -> ResolvedSource:
+    return resolved_source("salesforce", *(secrets or (ORG_18,)))
 
 
 def test_accepts_message_with_sobject_type_notification_id_and_soap_ack() -> None:
-    accepted = PROVIDER.verify(request(envelope()), source(), 0)
+    accepted = PROVIDER.authenticate(request(envelope()), source(), 0)
     assert accepted.event_type == "Contact"
     assert accepted.delivery_id == NOTIFICATION_ID
     assert accepted.publish
@@ -75,35 +75,38 @@ def test_accepts_message_with_sobject_type_notification_id_and_soap_ack() -> Non
 
 
 def test_without_sobject_type_it_is_an_outbound_message() -> None:
-    accepted = PROVIDER.verify(request(envelope(sobject="")), source(), 0)
+    accepted = PROVIDER.authenticate(request(envelope(sobject="")), source(), 0)
     assert accepted.event_type == "outbound_message"
 
 
 @pytest.mark.parametrize(("secret", "sent"), [(ORG_15, ORG_18), (ORG_18, ORG_15), (ORG_15, ORG_15)])
 def test_org_ids_compare_on_15_characters(secret: str, sent: str) -> None:
-    assert PROVIDER.verify(request(envelope(org=sent)), source(secret), 0).event_type == "Contact"
+    assert (
+        PROVIDER.authenticate(request(envelope(org=sent)), source(secret), 0).event_type
+        == "Contact"
+    )
 
 
 def test_wrong_org_refused() -> None:
     with pytest.raises(Refused, match="OrganizationId mismatch"):
-        PROVIDER.verify(request(envelope(org=OTHER_ORG)), source(), 0)
+        PROVIDER.authenticate(request(envelope(org=OTHER_ORG)), source(), 0)
 
 
 def test_org_differing_in_its_first_15_characters_refused() -> None:
     with pytest.raises(Refused, match="OrganizationId mismatch"):
-        PROVIDER.verify(request(envelope(org="10D5g000004XyZ1EAK")), source(), 0)
+        PROVIDER.authenticate(request(envelope(org="10D5g000004XyZ1EAK")), source(), 0)
 
 
 def test_any_current_org_accepted_during_rotation() -> None:
     rotating = source(OTHER_ORG, ORG_18)
     for org in (OTHER_ORG, ORG_18):
-        assert PROVIDER.verify(request(envelope(org=org)), rotating, 0).publish
+        assert PROVIDER.authenticate(request(envelope(org=org)), rotating, 0).publish
 
 
 @pytest.mark.parametrize("org", ["", "00D5g", "   "])
 def test_missing_or_short_org_refused(org: str) -> None:
     with pytest.raises(Refused, match="missing OrganizationId"):
-        PROVIDER.verify(request(envelope(org=org)), source(), 0)
+        PROVIDER.authenticate(request(envelope(org=org)), source(), 0)
 
 
 @pytest.mark.parametrize(
@@ -121,4 +124,4 @@ def test_missing_or_short_org_refused(org: str) -> None:
 )
 def test_unsafe_or_malformed_bodies_only_refused(body: bytes, reason: str) -> None:
     with pytest.raises(Refused, match=reason):
-        PROVIDER.verify(request(body), source(), 0)
+        PROVIDER.authenticate(request(body), source(), 0)

@@ -1,4 +1,4 @@
-"""Shopify verifier: the PROTOCOLS vector, topic and id, rotation and refusals."""
+"""Shopify provider: the PROTOCOLS vector, topic and id, rotation and refusals."""
 
 from __future__ import annotations
 
@@ -7,9 +7,9 @@ import hashlib
 import hmac
 
 import pytest
-from inbound_fixtures import inbound_request, source_config
+from inbound_fixtures import inbound_request, resolved_source
 
-from gateway.providers.base import InboundRequest, Refused, SourceConfig
+from gateway.providers.base import InboundRequest, Refused, ResolvedSource
 from gateway.providers.shopify import PROVIDERS
 
 PROVIDER = PROVIDERS[0]
@@ -38,13 +38,13 @@ def request(hdrs: dict[str, str], body: bytes = BODY) -> InboundRequest:
     return inbound_request(hdrs, body)
 
 
-def source(*secrets: str) -> SourceConfig:
-    return source_config("shopify", *(secrets or (SECRET,)))
+def source(*secrets: str) -> ResolvedSource:
+    return resolved_source("shopify", *(secrets or (SECRET,)))
 
 
 def test_protocols_vector_topic_and_id() -> None:
     assert sign(SECRET, BODY) == VECTOR
-    accepted = PROVIDER.verify(request(headers()), source(), NOW)
+    accepted = PROVIDER.authenticate(request(headers()), source(), NOW)
     assert accepted.event_type == "orders/create"
     assert accepted.delivery_id == "b54557e4-bdd9-4b37-8a5f-bf7d70bcd043"
     assert PROVIDER.name == "shopify"
@@ -53,29 +53,29 @@ def test_protocols_vector_topic_and_id() -> None:
 
 def test_tampered_body_refused() -> None:
     with pytest.raises(Refused, match="signature mismatch"):
-        PROVIDER.verify(request(headers(), b'{"id":"evt_2","type":"test"}'), source(), NOW)
+        PROVIDER.authenticate(request(headers(), b'{"id":"evt_2","type":"test"}'), source(), NOW)
 
 
 def test_wrong_secret_refused() -> None:
     with pytest.raises(Refused, match="signature mismatch"):
-        PROVIDER.verify(request(headers()), source("shpss_other"), NOW)
+        PROVIDER.authenticate(request(headers()), source("shpss_other"), NOW)
 
 
 def test_rotated_secret_accepted() -> None:
-    accepted = PROVIDER.verify(request(headers()), source("shpss_new", SECRET), NOW)
+    accepted = PROVIDER.authenticate(request(headers()), source("shpss_new", SECRET), NOW)
     assert accepted.event_type == "orders/create"
 
 
 def test_missing_header_refused() -> None:
     with pytest.raises(Refused, match="missing X-Shopify-Hmac-Sha256 header"):
-        PROVIDER.verify(request(headers(None)), source(), NOW)
+        PROVIDER.authenticate(request(headers(None)), source(), NOW)
 
 
 def test_missing_topic_refused() -> None:
     hdrs = headers()
     del hdrs["X-Shopify-Topic"]
     with pytest.raises(Refused, match="missing X-Shopify-Topic header"):
-        PROVIDER.verify(request(hdrs), source(), NOW)
+        PROVIDER.authenticate(request(hdrs), source(), NOW)
 
 
 @pytest.mark.parametrize(
@@ -94,6 +94,6 @@ def test_missing_topic_refused() -> None:
 )
 def test_garbage_signature_refused(signature: str) -> None:
     with pytest.raises(Refused) as caught:
-        PROVIDER.verify(request(headers(signature)), source(), NOW)
+        PROVIDER.authenticate(request(headers(signature)), source(), NOW)
     assert SECRET not in caught.value.reason
     assert VECTOR not in caught.value.reason

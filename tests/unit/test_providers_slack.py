@@ -1,4 +1,4 @@
-"""Slack verifier: the official vector, the three body shapes, the challenge and refusals."""
+"""Slack provider: the official vector, the three body shapes, the challenge and refusals."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ import json
 from urllib.parse import urlencode
 
 import pytest
-from inbound_fixtures import inbound_request, source_config
+from inbound_fixtures import inbound_request, resolved_source
 
-from gateway.providers.base import InboundRequest, Refused, Reply, SourceConfig
+from gateway.providers.base import InboundRequest, Refused, Reply, ResolvedSource
 from gateway.providers.slack import PROVIDERS
 
 PROVIDER = PROVIDERS[0]
@@ -55,13 +55,13 @@ def request(
     return inbound_request(headers, body)
 
 
-def source(*secrets: str) -> SourceConfig:
-    return source_config("slack", *(secrets or (SECRET,)))
+def source(*secrets: str) -> ResolvedSource:
+    return resolved_source("slack", *(secrets or (SECRET,)))
 
 
 def test_official_vector_slash_command() -> None:
     assert sign(OFFICIAL_BODY) == OFFICIAL_SIG
-    accepted = PROVIDER.verify(
+    accepted = PROVIDER.authenticate(
         request(OFFICIAL_BODY, OFFICIAL_SIG, content_type=FORM), source(), TS + 5
     )
     assert accepted.event_type == "command.webhook-collect"
@@ -72,7 +72,7 @@ def test_official_vector_slash_command() -> None:
 
 
 def test_event_callback() -> None:
-    accepted = PROVIDER.verify(request(EVENT), source(), TS)
+    accepted = PROVIDER.authenticate(request(EVENT), source(), TS)
     assert accepted.event_type == "app_mention"
     assert accepted.delivery_id == "Ev08MFMKH6"
 
@@ -82,7 +82,7 @@ def test_url_verification_is_answered_not_published() -> None:
         b'{"token":"t","challenge":"3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P",'
         b'"type":"url_verification"}'
     )
-    accepted = PROVIDER.verify(request(body), source(), TS)
+    accepted = PROVIDER.authenticate(request(body), source(), TS)
     assert accepted.event_type == "url_verification"
     assert accepted.publish is False
     assert accepted.reply == Reply(
@@ -95,26 +95,26 @@ def test_url_verification_is_answered_not_published() -> None:
 )
 def test_signed_url_verification_without_usable_challenge_refused(body: bytes) -> None:
     with pytest.raises(Refused, match="challenge missing or not ASCII"):
-        PROVIDER.verify(request(body), source(), TS)
+        PROVIDER.authenticate(request(body), source(), TS)
 
 
 def test_unsigned_url_verification_is_refused() -> None:
     body = b'{"challenge":"abc","type":"url_verification"}'
     with pytest.raises(Refused, match="signature mismatch"):
-        PROVIDER.verify(request(body, sign(body, "other")), source(), TS)
+        PROVIDER.authenticate(request(body, sign(body, "other")), source(), TS)
 
 
 def test_interactivity_payload() -> None:
     payload = {"type": "block_actions", "trigger_id": "13345224609.738474920.8088930838d"}
     body = urlencode({"payload": json.dumps(payload)}).encode()
-    accepted = PROVIDER.verify(request(body, content_type=FORM), source(), TS)
+    accepted = PROVIDER.authenticate(request(body, content_type=FORM), source(), TS)
     assert accepted.event_type == "interactive.block_actions"
     assert accepted.delivery_id == "13345224609.738474920.8088930838d"
 
 
 def test_other_form_body() -> None:
     body = b"token=abc&team_id=T1"
-    accepted = PROVIDER.verify(request(body, content_type=FORM), source(), TS)
+    accepted = PROVIDER.authenticate(request(body, content_type=FORM), source(), TS)
     assert accepted.event_type == "form"
     assert accepted.delivery_id == ""
 
@@ -122,31 +122,31 @@ def test_other_form_body() -> None:
 def test_tampered_body_refused() -> None:
     tampered = OFFICIAL_BODY.replace(b"text=", b"text=rm")
     with pytest.raises(Refused, match="signature mismatch"):
-        PROVIDER.verify(request(tampered, OFFICIAL_SIG, content_type=FORM), source(), TS)
+        PROVIDER.authenticate(request(tampered, OFFICIAL_SIG, content_type=FORM), source(), TS)
 
 
 def test_wrong_secret_refused() -> None:
     with pytest.raises(Refused, match="signature mismatch"):
-        PROVIDER.verify(request(EVENT), source("0" * 32), TS)
+        PROVIDER.authenticate(request(EVENT), source("0" * 32), TS)
 
 
 def test_rotated_secret_accepted() -> None:
-    accepted = PROVIDER.verify(request(EVENT), source("new" * 10, SECRET), TS)
+    accepted = PROVIDER.authenticate(request(EVENT), source("new" * 10, SECRET), TS)
     assert accepted.event_type == "app_mention"
 
 
 def test_stale_timestamp_refused() -> None:
-    assert PROVIDER.verify(request(EVENT), source(), TS + 300).event_type == "app_mention"
+    assert PROVIDER.authenticate(request(EVENT), source(), TS + 300).event_type == "app_mention"
     for now in (TS + 301, TS - 301):
         with pytest.raises(Refused, match="timestamp outside the tolerance window"):
-            PROVIDER.verify(request(EVENT), source(), now)
+            PROVIDER.authenticate(request(EVENT), source(), now)
 
 
 def test_missing_headers_refused() -> None:
     with pytest.raises(Refused, match="missing X-Slack-Signature header"):
-        PROVIDER.verify(request(EVENT, "-"), source(), TS)
+        PROVIDER.authenticate(request(EVENT, "-"), source(), TS)
     with pytest.raises(Refused, match="missing X-Slack-Request-Timestamp header"):
-        PROVIDER.verify(request(EVENT, ts=None), source(), TS)
+        PROVIDER.authenticate(request(EVENT, ts=None), source(), TS)
 
 
 @pytest.mark.parametrize(
@@ -155,7 +155,7 @@ def test_missing_headers_refused() -> None:
 )
 def test_garbage_signature_refused(signature: str) -> None:
     with pytest.raises(Refused) as caught:
-        PROVIDER.verify(request(EVENT, signature), source(), TS)
+        PROVIDER.authenticate(request(EVENT, signature), source(), TS)
     assert SECRET not in caught.value.reason
     assert signature not in caught.value.reason
 
@@ -175,4 +175,4 @@ def test_garbage_signature_refused(signature: str) -> None:
 )
 def test_garbage_timestamp_refused(ts: str) -> None:
     with pytest.raises(Refused):
-        PROVIDER.verify(request(EVENT, ts=ts), source(), TS)
+        PROVIDER.authenticate(request(EVENT, ts=ts), source(), TS)

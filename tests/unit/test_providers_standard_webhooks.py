@@ -1,4 +1,4 @@
-"""Standard Webhooks and Svix verifiers: official vectors, header families, rotation, refusals."""
+"""Standard Webhooks and Svix providers: official vectors, header families, rotation, refusals."""
 
 from __future__ import annotations
 
@@ -7,9 +7,9 @@ import hashlib
 import hmac
 
 import pytest
-from inbound_fixtures import inbound_request, source_config
+from inbound_fixtures import inbound_request, resolved_source
 
-from gateway.providers.base import InboundRequest, Provider, Refused, SourceConfig
+from gateway.providers.base import InboundRequest, Provider, Refused, ResolvedSource
 from gateway.providers.standard_webhooks import PROVIDERS
 
 BY_NAME = {p.name: p for p in PROVIDERS}
@@ -38,8 +38,8 @@ def request(
     return inbound_request(headers, body)
 
 
-def source(*secrets: str) -> SourceConfig:
-    return source_config("standard_webhooks", *(secrets or (SECRET,)))
+def source(*secrets: str) -> ResolvedSource:
+    return resolved_source("standard_webhooks", *(secrets or (SECRET,)))
 
 
 def sign(secret: str, msg_id: str, ts: int, body: bytes) -> str:
@@ -52,26 +52,26 @@ def test_names_and_methods() -> None:
     assert set(BY_NAME) == {"standard_webhooks", "svix"}
     for provider in PROVIDERS:
         assert provider.methods == frozenset({"POST"})
-        assert provider.handshake(request(), source()) is None
+        assert provider.challenge(request(), source()) is None
 
 
 @pytest.mark.parametrize("provider", [STANDARD, SVIX])
 def test_official_vector(provider: Provider) -> None:
     assert sign(SECRET, MSG_ID, TS, BODY) == OFFICIAL
-    accepted = provider.verify(request(), source(), TS)
+    accepted = provider.authenticate(request(), source(), TS)
     assert accepted.event_type == "message"  # the payload names no type
     assert accepted.delivery_id == MSG_ID
 
 
 def test_ed25519_public_key_vector() -> None:
-    accepted = STANDARD.verify(request(V1A), source(WHPK), TS + 299)
+    accepted = STANDARD.authenticate(request(V1A), source(WHPK), TS + 299)
     assert accepted.delivery_id == MSG_ID
 
 
 def test_svix_headers_accepted_by_svix_only() -> None:
-    assert SVIX.verify(request(prefix="svix"), source(), TS).delivery_id == MSG_ID
+    assert SVIX.authenticate(request(prefix="svix"), source(), TS).delivery_id == MSG_ID
     with pytest.raises(Refused, match="missing header"):
-        STANDARD.verify(request(prefix="svix"), source(), TS)
+        STANDARD.authenticate(request(prefix="svix"), source(), TS)
 
 
 @pytest.mark.parametrize(
@@ -81,7 +81,7 @@ def test_event_type_from_payload(key: str, expected: str) -> None:
     body = f'{{"{key}": "{expected}", "data": {{}}}}'.encode()
     signature = sign(SECRET, "msg_2", TS, body)
     for provider in PROVIDERS:
-        accepted = provider.verify(request(signature, body, msg_id="msg_2"), source(), TS)
+        accepted = provider.authenticate(request(signature, body, msg_id="msg_2"), source(), TS)
         assert accepted.event_type == expected
         assert accepted.delivery_id == "msg_2"
 
@@ -89,39 +89,42 @@ def test_event_type_from_payload(key: str, expected: str) -> None:
 @pytest.mark.parametrize("body", [b"not json", b"[1, 2]", b'{"type": 7}', b'{"type": ""}', b"\xff"])
 def test_untyped_payloads_are_messages(body: bytes) -> None:
     signature = sign(SECRET, MSG_ID, TS, body)
-    assert STANDARD.verify(request(signature, body), source(), TS).event_type == "message"
+    assert STANDARD.authenticate(request(signature, body), source(), TS).event_type == "message"
 
 
 def test_tampered_body_refused() -> None:
     with pytest.raises(Refused, match="no matching signature"):
-        STANDARD.verify(request(body=b'{"test": 2432232315}'), source(), TS)
+        STANDARD.authenticate(request(body=b'{"test": 2432232315}'), source(), TS)
 
 
 def test_wrong_secret_refused() -> None:
     with pytest.raises(Refused, match="no matching signature"):
-        SVIX.verify(request(), source(OTHER), TS)
+        SVIX.authenticate(request(), source(OTHER), TS)
 
 
 def test_rotated_secret_accepted() -> None:
-    assert STANDARD.verify(request(), source(OTHER, SECRET), TS).delivery_id == MSG_ID
-    assert SVIX.verify(request(V1A, prefix="svix"), source(OTHER, WHPK), TS).delivery_id == MSG_ID
+    assert STANDARD.authenticate(request(), source(OTHER, SECRET), TS).delivery_id == MSG_ID
+    assert (
+        SVIX.authenticate(request(V1A, prefix="svix"), source(OTHER, WHPK), TS).delivery_id
+        == MSG_ID
+    )
 
 
 def test_stale_and_future_timestamps_refused() -> None:
     with pytest.raises(Refused, match="stale timestamp"):
-        STANDARD.verify(request(), source(), TS + 301)
+        STANDARD.authenticate(request(), source(), TS + 301)
     with pytest.raises(Refused, match="future timestamp"):
-        SVIX.verify(request(), source(), TS - 301)
+        SVIX.authenticate(request(), source(), TS - 301)
 
 
 def test_missing_header_refused() -> None:
     with pytest.raises(Refused, match="missing header"):
-        STANDARD.verify(request(None), source(), TS)
+        STANDARD.authenticate(request(None), source(), TS)
 
 
 def test_misconfigured_secret_is_refused_without_leaking_it() -> None:
     with pytest.raises(Refused) as caught:
-        STANDARD.verify(request(), source("plain-secret"), TS)
+        STANDARD.authenticate(request(), source("plain-secret"), TS)
     assert "plain-secret" not in caught.value.reason
 
 
@@ -141,7 +144,7 @@ GARBAGE = [
 def test_garbage_signature_refused(signature: str) -> None:
     for provider in PROVIDERS:
         with pytest.raises(Refused) as caught:
-            provider.verify(request(signature), source(), TS)
+            provider.authenticate(request(signature), source(), TS)
         assert SECRET not in caught.value.reason
         assert OFFICIAL[3:] not in caught.value.reason
 
@@ -152,4 +155,4 @@ def test_garbage_signature_refused(signature: str) -> None:
 )
 def test_garbage_id_or_timestamp_refused(msg_id: str, ts: str) -> None:
     with pytest.raises(Refused):
-        SVIX.verify(request(msg_id=msg_id, ts=ts), source(), TS)
+        SVIX.authenticate(request(msg_id=msg_id, ts=ts), source(), TS)

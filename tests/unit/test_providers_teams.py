@@ -1,4 +1,4 @@
-"""Teams outgoing-webhook verifier: the PROTOCOLS vector, the reply message and refusals."""
+"""Teams outgoing-webhook provider: the PROTOCOLS vector, the reply message and refusals."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ import hmac
 import json
 
 import pytest
-from inbound_fixtures import inbound_request, source_config
+from inbound_fixtures import inbound_request, resolved_source
 
-from gateway.providers.base import InboundRequest, Refused, SourceConfig
+from gateway.providers.base import InboundRequest, Refused, ResolvedSource
 from gateway.providers.teams import PROVIDERS
 
 PROVIDER = PROVIDERS[0]
@@ -39,13 +39,13 @@ def request(authorization: str | None, body: bytes = BODY) -> InboundRequest:
     return inbound_request(headers, body)
 
 
-def source(*secrets: str, **options: str) -> SourceConfig:
-    return source_config("teams", *(secrets or (TOKEN,)), options=options)
+def source(*secrets: str, **options: str) -> ResolvedSource:
+    return resolved_source("teams", *(secrets or (TOKEN,)), options=options)
 
 
 def test_protocols_vector() -> None:
     assert sign(TOKEN, VECTOR_BODY) == VECTOR
-    accepted = PROVIDER.verify(request(VECTOR, VECTOR_BODY), source(), 0)
+    accepted = PROVIDER.authenticate(request(VECTOR, VECTOR_BODY), source(), 0)
     assert accepted.event_type == "test"
     assert accepted.delivery_id == "evt_1"
     assert PROVIDER.name == "teams"
@@ -53,7 +53,7 @@ def test_protocols_vector() -> None:
 
 
 def test_accepts_message_and_replies_within_the_request() -> None:
-    accepted = PROVIDER.verify(request(sign(TOKEN, BODY)), source(), 0)
+    accepted = PROVIDER.authenticate(request(sign(TOKEN, BODY)), source(), 0)
     assert accepted.event_type == "message"
     assert accepted.delivery_id == "1485983408511"
     assert accepted.publish
@@ -64,47 +64,49 @@ def test_accepts_message_and_replies_within_the_request() -> None:
 
 
 def test_reply_text_option() -> None:
-    accepted = PROVIDER.verify(request(sign(TOKEN, BODY)), source(reply_text="On it ✓"), 0)
+    accepted = PROVIDER.authenticate(request(sign(TOKEN, BODY)), source(reply_text="On it ✓"), 0)
     assert accepted.reply is not None
     assert json.loads(accepted.reply.body)["text"] == "On it ✓"
 
 
 def test_tampered_body_refused() -> None:
     with pytest.raises(Refused, match="signature mismatch"):
-        PROVIDER.verify(
+        PROVIDER.authenticate(
             request(sign(TOKEN, BODY), BODY.replace(b"deploy", b"destroy")), source(), 0
         )
 
 
 def test_wrong_token_refused() -> None:
     with pytest.raises(Refused, match="signature mismatch"):
-        PROVIDER.verify(request(sign(OTHER_TOKEN, BODY)), source(), 0)
+        PROVIDER.authenticate(request(sign(OTHER_TOKEN, BODY)), source(), 0)
 
 
 def test_key_is_the_decoded_token_not_its_text() -> None:
     mac = hmac.new(TOKEN.encode(), BODY, hashlib.sha256).digest()
     with pytest.raises(Refused, match="signature mismatch"):
-        PROVIDER.verify(request("HMAC " + base64.b64encode(mac).decode()), source(), 0)
+        PROVIDER.authenticate(request("HMAC " + base64.b64encode(mac).decode()), source(), 0)
 
 
 def test_any_current_token_accepted_during_rotation() -> None:
     rotating = source(OTHER_TOKEN, TOKEN)
     for token in (OTHER_TOKEN, TOKEN):
-        assert PROVIDER.verify(request(sign(token, BODY)), rotating, 0).event_type == "message"
+        assert (
+            PROVIDER.authenticate(request(sign(token, BODY)), rotating, 0).event_type == "message"
+        )
 
 
 def test_token_that_is_not_base64_never_verifies() -> None:
     with pytest.raises(Refused, match="no security token"):
-        PROVIDER.verify(request(sign(TOKEN, BODY)), source("not base64!"), 0)
+        PROVIDER.authenticate(request(sign(TOKEN, BODY)), source("not base64!"), 0)
 
 
 def test_missing_header_refused() -> None:
     with pytest.raises(Refused, match="missing Authorization header"):
-        PROVIDER.verify(request(None), source(), 0)
+        PROVIDER.authenticate(request(None), source(), 0)
 
 
 @pytest.mark.parametrize("value", GARBAGE)
 def test_garbage_authorization_only_refused(value: str) -> None:
     with pytest.raises(Refused) as refused:
-        PROVIDER.verify(request(value), source(), 0)
+        PROVIDER.authenticate(request(value), source(), 0)
     assert TOKEN not in refused.value.reason

@@ -1,4 +1,4 @@
-"""Trello verifier: the PROTOCOLS vector, the HEAD handshake, callback URL and refusals."""
+"""Trello provider: the PROTOCOLS vector, the HEAD challenge, callback URL and refusals."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ import hmac
 import json
 
 import pytest
-from inbound_fixtures import inbound_request, source_config
+from inbound_fixtures import inbound_request, resolved_source
 
-from gateway.providers.base import InboundRequest, Refused, Reply, SourceConfig
+from gateway.providers.base import InboundRequest, Refused, Reply, ResolvedSource
 from gateway.providers.trello import PROVIDERS
 
 PROVIDER = PROVIDERS[0]
@@ -37,21 +37,21 @@ def request(signature: str | None, body: bytes = BODY, method: str = "POST") -> 
     return inbound_request(headers, body, method=method, url=URL)
 
 
-def source(*secrets: str, **options: str) -> SourceConfig:
-    return source_config("trello", *(secrets or (SECRET,)), options=options, ingest_url=URL)
+def source(*secrets: str, **options: str) -> ResolvedSource:
+    return resolved_source("trello", *(secrets or (SECRET,)), options=options, ingest_url=URL)
 
 
 def test_protocols_vector() -> None:
     assert sign(SECRET, VECTOR_BODY) == VECTOR
     # The vector's body is no Trello action: the signature passes, the body is then refused.
     with pytest.raises(Refused, match="no action type"):
-        PROVIDER.verify(request(VECTOR, VECTOR_BODY), source(), 0)
+        PROVIDER.authenticate(request(VECTOR, VECTOR_BODY), source(), 0)
     with pytest.raises(Refused, match="signature mismatch"):
-        PROVIDER.verify(request(VECTOR, VECTOR_BODY + b" "), source(), 0)
+        PROVIDER.authenticate(request(VECTOR, VECTOR_BODY + b" "), source(), 0)
 
 
 def test_accepts_action_with_type_and_id() -> None:
-    accepted = PROVIDER.verify(request(sign(SECRET, BODY)), source(), 0)
+    accepted = PROVIDER.authenticate(request(sign(SECRET, BODY)), source(), 0)
     assert accepted.event_type == "updateCard"
     assert accepted.delivery_id == "5f2b8c1e9a1d2c0012345678"
     assert accepted.publish and accepted.reply is None
@@ -60,46 +60,49 @@ def test_accepts_action_with_type_and_id() -> None:
 
 
 def test_head_is_answered_unsigned_and_post_is_not() -> None:
-    assert PROVIDER.handshake(request(None, b"", "HEAD"), source()) == Reply(200)
-    assert PROVIDER.handshake(request(None), source()) is None
+    assert PROVIDER.challenge(request(None, b"", "HEAD"), source()) == Reply(200)
+    assert PROVIDER.challenge(request(None), source()) is None
 
 
 def test_callback_url_option_is_what_is_signed() -> None:
     registered = "https://proxy.example.net/trello"
     configured = source(callback_url=registered)
-    accepted = PROVIDER.verify(request(sign(SECRET, BODY, registered)), configured, 0)
+    accepted = PROVIDER.authenticate(request(sign(SECRET, BODY, registered)), configured, 0)
     assert accepted.event_type == "updateCard"
     with pytest.raises(Refused, match="signature mismatch"):
-        PROVIDER.verify(request(sign(SECRET, BODY)), configured, 0)
+        PROVIDER.authenticate(request(sign(SECRET, BODY)), configured, 0)
 
 
 def test_tampered_body_refused() -> None:
     with pytest.raises(Refused, match="signature mismatch"):
-        PROVIDER.verify(
+        PROVIDER.authenticate(
             request(sign(SECRET, BODY), BODY.replace(b"updateCard", b"deleteCard")), source(), 0
         )
 
 
 def test_wrong_secret_refused() -> None:
     with pytest.raises(Refused, match="signature mismatch"):
-        PROVIDER.verify(request(sign("other_secret", BODY)), source(), 0)
+        PROVIDER.authenticate(request(sign("other_secret", BODY)), source(), 0)
 
 
 def test_any_current_secret_accepted_during_rotation() -> None:
     rotating = source("new_secret", SECRET)
-    assert PROVIDER.verify(request(sign(SECRET, BODY)), rotating, 0).event_type == "updateCard"
     assert (
-        PROVIDER.verify(request(sign("new_secret", BODY)), rotating, 0).event_type == "updateCard"
+        PROVIDER.authenticate(request(sign(SECRET, BODY)), rotating, 0).event_type == "updateCard"
+    )
+    assert (
+        PROVIDER.authenticate(request(sign("new_secret", BODY)), rotating, 0).event_type
+        == "updateCard"
     )
 
 
 def test_missing_header_refused() -> None:
     with pytest.raises(Refused, match="missing X-Trello-Webhook header"):
-        PROVIDER.verify(request(None), source(), 0)
+        PROVIDER.authenticate(request(None), source(), 0)
 
 
 @pytest.mark.parametrize("value", GARBAGE)
 def test_garbage_signature_only_refused(value: str) -> None:
     with pytest.raises(Refused) as refused:
-        PROVIDER.verify(request(value), source(), 0)
+        PROVIDER.authenticate(request(value), source(), 0)
     assert value not in refused.value.reason and SECRET not in refused.value.reason

@@ -1,4 +1,4 @@
-"""Twilio verifier: the SDK vectors (form and JSON body), URL handling, rotation, refusals."""
+"""Twilio provider: the SDK vectors (form and JSON body), URL handling, rotation, refusals."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ import hmac
 from urllib.parse import urlencode
 
 import pytest
-from inbound_fixtures import inbound_request, source_config
+from inbound_fixtures import inbound_request, resolved_source
 
-from gateway.providers.base import InboundRequest, Refused, SourceConfig
+from gateway.providers.base import InboundRequest, Refused, ResolvedSource
 from gateway.providers.twilio import PROVIDERS
 
 PROVIDER = PROVIDERS[0]
@@ -45,8 +45,8 @@ def request(
     return inbound_request(headers, body, url=url)
 
 
-def source(*secrets: str, **options: str) -> SourceConfig:
-    return source_config("twilio", *(secrets or (TOKEN,)), options=options)
+def source(*secrets: str, **options: str) -> ResolvedSource:
+    return resolved_source("twilio", *(secrets or (TOKEN,)), options=options)
 
 
 def sign(token: str, url: str, params: dict[str, str]) -> str:
@@ -56,7 +56,7 @@ def sign(token: str, url: str, params: dict[str, str]) -> str:
 
 def test_sdk_form_vector() -> None:
     assert sign(TOKEN, URL, PARAMS) == VECTOR
-    accepted = PROVIDER.verify(request(), source(), NOW)
+    accepted = PROVIDER.authenticate(request(), source(), NOW)
     assert accepted.event_type == "call"
     assert accepted.delivery_id == ""
     assert PROVIDER.name == "twilio"
@@ -65,11 +65,11 @@ def test_sdk_form_vector() -> None:
 
 def test_form_order_does_not_matter() -> None:
     shuffled = urlencode(dict(reversed(PARAMS.items()))).encode()
-    assert PROVIDER.verify(request(body=shuffled), source(), NOW).event_type == "call"
+    assert PROVIDER.authenticate(request(body=shuffled), source(), NOW).event_type == "call"
 
 
 def test_sdk_json_body_vector() -> None:
-    accepted = PROVIDER.verify(
+    accepted = PROVIDER.authenticate(
         request(JSON_VECTOR, JSON_BODY, JSON_URL, **{"Content-Type": "application/json"}),
         source(),
         NOW,
@@ -79,12 +79,12 @@ def test_sdk_json_body_vector() -> None:
 
 def test_json_body_must_match_its_hash() -> None:
     with pytest.raises(Refused, match="body hash mismatch"):
-        PROVIDER.verify(request(JSON_VECTOR, JSON_BODY + b" ", JSON_URL), source(), NOW)
+        PROVIDER.authenticate(request(JSON_VECTOR, JSON_BODY + b" ", JSON_URL), source(), NOW)
 
 
 def test_sms_status_and_idempotency_token() -> None:
     params = {"MessageSid": "SM1", "SmsSid": "SM1", "SmsStatus": "Delivered", "To": "+1"}
-    accepted = PROVIDER.verify(
+    accepted = PROVIDER.authenticate(
         request(
             sign(TOKEN, URL, params),
             urlencode(params).encode(),
@@ -100,49 +100,49 @@ def test_sms_status_and_idempotency_token() -> None:
 def test_call_status() -> None:
     params = {**PARAMS, "CallStatus": "completed"}
     signed = request(sign(TOKEN, URL, params), urlencode(params).encode())
-    assert PROVIDER.verify(signed, source(), NOW).event_type == "call.completed"
+    assert PROVIDER.authenticate(signed, source(), NOW).event_type == "call.completed"
 
 
 def test_url_option_overrides_the_seen_url() -> None:
     behind_proxy = request(url="http://10.0.0.5:8080/myapp.php?foo=1&bar=2")
     with pytest.raises(Refused, match="signature mismatch"):
-        PROVIDER.verify(behind_proxy, source(), NOW)
-    assert PROVIDER.verify(behind_proxy, source(url=URL), NOW).event_type == "call"
+        PROVIDER.authenticate(behind_proxy, source(), NOW)
+    assert PROVIDER.authenticate(behind_proxy, source(url=URL), NOW).event_type == "call"
 
 
 def test_default_port_added_or_removed() -> None:
     with_port = "https://mycompany.com:443/myapp.php?foo=1&bar=2"
-    assert PROVIDER.verify(request(url=with_port), source(), NOW).event_type == "call"
+    assert PROVIDER.authenticate(request(url=with_port), source(), NOW).event_type == "call"
     signed_with_port = sign(TOKEN, with_port, PARAMS)
-    assert PROVIDER.verify(request(signed_with_port), source(), NOW).event_type == "call"
+    assert PROVIDER.authenticate(request(signed_with_port), source(), NOW).event_type == "call"
     other_port = "https://mycompany.com:8443/myapp.php?foo=1&bar=2"
     with pytest.raises(Refused, match="signature mismatch"):
-        PROVIDER.verify(request(url=other_port), source(), NOW)
+        PROVIDER.authenticate(request(url=other_port), source(), NOW)
 
 
 def test_tampered_body_refused() -> None:
     tampered = urlencode({**PARAMS, "Digits": "9999"}).encode()
     with pytest.raises(Refused, match="signature mismatch"):
-        PROVIDER.verify(request(body=tampered), source(), NOW)
+        PROVIDER.authenticate(request(body=tampered), source(), NOW)
 
 
 def test_tampered_url_refused() -> None:
     with pytest.raises(Refused, match="signature mismatch"):
-        PROVIDER.verify(request(url=URL + "&baz=3"), source(), NOW)
+        PROVIDER.authenticate(request(url=URL + "&baz=3"), source(), NOW)
 
 
 def test_wrong_secret_refused() -> None:
     with pytest.raises(Refused, match="signature mismatch"):
-        PROVIDER.verify(request(), source("54321"), NOW)
+        PROVIDER.authenticate(request(), source("54321"), NOW)
 
 
 def test_rotated_secret_accepted() -> None:
-    assert PROVIDER.verify(request(), source("f" * 32, TOKEN), NOW).event_type == "call"
+    assert PROVIDER.authenticate(request(), source("f" * 32, TOKEN), NOW).event_type == "call"
 
 
 def test_missing_header_refused() -> None:
     with pytest.raises(Refused, match="missing X-Twilio-Signature header"):
-        PROVIDER.verify(request(None), source(), NOW)
+        PROVIDER.authenticate(request(None), source(), NOW)
 
 
 @pytest.mark.parametrize(
@@ -151,7 +151,7 @@ def test_missing_header_refused() -> None:
 )
 def test_garbage_signature_refused(signature: str) -> None:
     with pytest.raises(Refused) as caught:
-        PROVIDER.verify(request(signature), source(), NOW)
+        PROVIDER.authenticate(request(signature), source(), NOW)
     assert TOKEN not in caught.value.reason
     assert VECTOR not in caught.value.reason
 
@@ -161,4 +161,4 @@ def test_garbage_signature_refused(signature: str) -> None:
 )
 def test_garbage_urls_refused(url: str) -> None:
     with pytest.raises(Refused):
-        PROVIDER.verify(request(url=url), source(), NOW)
+        PROVIDER.authenticate(request(url=url), source(), NOW)

@@ -1,4 +1,4 @@
-"""Secret-in-URL verifiers (mailchimp, wordpress): the code check, Mailchimp's GET ping,
+"""Secret-in-URL providers (mailchimp, wordpress): the code check, Mailchimp's GET ping,
 type fields and refusals."""
 
 from __future__ import annotations
@@ -6,9 +6,9 @@ from __future__ import annotations
 from urllib.parse import urlencode
 
 import pytest
-from inbound_fixtures import inbound_request, source_config
+from inbound_fixtures import inbound_request, resolved_source
 
-from gateway.providers.base import InboundRequest, Refused, Reply, SourceConfig
+from gateway.providers.base import InboundRequest, Refused, Reply, ResolvedSource
 from gateway.providers.url_code import PROVIDERS
 
 BY_NAME = {provider.name: provider for provider in PROVIDERS}
@@ -41,8 +41,8 @@ def request(
     )
 
 
-def source(name: str, *secrets: str) -> SourceConfig:
-    return source_config(name, *(secrets or (CODE,)))
+def source(name: str, *secrets: str) -> ResolvedSource:
+    return resolved_source(name, *(secrets or (CODE,)))
 
 
 def test_names_and_methods() -> None:
@@ -52,46 +52,47 @@ def test_names_and_methods() -> None:
 
 
 def test_mailchimp_post_type_field_and_no_delivery_id() -> None:
-    accepted = MAILCHIMP.verify(request(CODE), source("mailchimp"), 0)
+    accepted = MAILCHIMP.authenticate(request(CODE), source("mailchimp"), 0)
     assert accepted.event_type == "subscribe"
     assert accepted.delivery_id == ""
     assert accepted.publish
 
 
 def test_mailchimp_get_ping_checks_the_code_and_publishes_nothing() -> None:
-    accepted = MAILCHIMP.verify(request(CODE, b"", "GET"), source("mailchimp"), 0)
+    accepted = MAILCHIMP.authenticate(request(CODE, b"", "GET"), source("mailchimp"), 0)
     assert accepted.publish is False
     assert accepted.reply == Reply(200)
     with pytest.raises(Refused, match="code mismatch"):
-        MAILCHIMP.verify(request("wrong", b"", "GET"), source("mailchimp"), 0)
+        MAILCHIMP.authenticate(request("wrong", b"", "GET"), source("mailchimp"), 0)
     with pytest.raises(Refused, match="missing code"):
-        MAILCHIMP.verify(request(None, b"", "GET"), source("mailchimp"), 0)
+        MAILCHIMP.authenticate(request(None, b"", "GET"), source("mailchimp"), 0)
 
 
 def test_mailchimp_without_type_field_refused() -> None:
     with pytest.raises(Refused, match="no type field"):
-        MAILCHIMP.verify(request(CODE, b"fired_at=x"), source("mailchimp"), 0)
+        MAILCHIMP.authenticate(request(CODE, b"fired_at=x"), source("mailchimp"), 0)
 
 
 def test_wordpress_hook_field_from_form_or_json_else_post() -> None:
     wordpress = source("wordpress")
     form = request(CODE, b"hook=publish_post&ID=12")
-    assert WORDPRESS.verify(form, wordpress, 0).event_type == "publish_post"
+    assert WORDPRESS.authenticate(form, wordpress, 0).event_type == "publish_post"
     body = b'{"hook":"comment_post","ID":12}'
     as_json = request(CODE, body, content_type="application/json")
-    assert WORDPRESS.verify(as_json, wordpress, 0).event_type == "comment_post"
+    assert WORDPRESS.authenticate(as_json, wordpress, 0).event_type == "comment_post"
     assert (
-        WORDPRESS.verify(request(CODE, b"ID=12&post_title=Hi"), wordpress, 0).event_type == "post"
+        WORDPRESS.authenticate(request(CODE, b"ID=12&post_title=Hi"), wordpress, 0).event_type
+        == "post"
     )
     untyped_json = request(CODE, b'{"ID":12}', content_type="application/json")
-    assert WORDPRESS.verify(untyped_json, wordpress, 0).event_type == "post"
-    assert WORDPRESS.verify(request(CODE, b'{"hook":"x"}', content_type=""), wordpress, 0)
-    assert WORDPRESS.verify(form, wordpress, 0).delivery_id == ""
+    assert WORDPRESS.authenticate(untyped_json, wordpress, 0).event_type == "post"
+    assert WORDPRESS.authenticate(request(CODE, b'{"hook":"x"}', content_type=""), wordpress, 0)
+    assert WORDPRESS.authenticate(form, wordpress, 0).delivery_id == ""
 
 
 def test_body_is_irrelevant_to_the_proof_but_must_parse() -> None:
     with pytest.raises(Refused, match="not JSON"):
-        WORDPRESS.verify(
+        WORDPRESS.authenticate(
             request(CODE, b"{oops", content_type="application/json"), source("wordpress"), 0
         )
 
@@ -99,25 +100,25 @@ def test_body_is_irrelevant_to_the_proof_but_must_parse() -> None:
 @pytest.mark.parametrize("name", ["mailchimp", "wordpress"])
 def test_wrong_code_refused(name: str) -> None:
     with pytest.raises(Refused, match="code mismatch"):
-        BY_NAME[name].verify(request("not-the-code"), source(name), 0)
+        BY_NAME[name].authenticate(request("not-the-code"), source(name), 0)
 
 
 @pytest.mark.parametrize("name", ["mailchimp", "wordpress"])
 def test_any_current_code_accepted_during_rotation(name: str) -> None:
     rotating = source(name, "new-code-0123456789abcdef0123456789", CODE)
     for code in ("new-code-0123456789abcdef0123456789", CODE):
-        assert BY_NAME[name].verify(request(code), rotating, 0).publish
+        assert BY_NAME[name].authenticate(request(code), rotating, 0).publish
 
 
 @pytest.mark.parametrize("name", ["mailchimp", "wordpress"])
 def test_missing_code_refused(name: str) -> None:
     for code in (None, ""):
         with pytest.raises(Refused, match="missing code"):
-            BY_NAME[name].verify(request(code), source(name), 0)
+            BY_NAME[name].authenticate(request(code), source(name), 0)
 
 
 @pytest.mark.parametrize("value", GARBAGE)
 def test_garbage_code_only_refused(value: str) -> None:
     with pytest.raises(Refused) as refused:
-        MAILCHIMP.verify(request(value), source("mailchimp"), 0)
+        MAILCHIMP.authenticate(request(value), source("mailchimp"), 0)
     assert value not in refused.value.reason and CODE not in refused.value.reason

@@ -1,4 +1,4 @@
-"""Zendesk verifier: the PROTOCOLS vector, both timestamp forms, freshness and refusals."""
+"""Zendesk provider: the PROTOCOLS vector, both timestamp forms, freshness and refusals."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ import hmac
 import time
 
 import pytest
-from inbound_fixtures import inbound_request, source_config
+from inbound_fixtures import inbound_request, resolved_source
 
-from gateway.providers.base import InboundRequest, Refused, SourceConfig
+from gateway.providers.base import InboundRequest, Refused, ResolvedSource
 from gateway.providers.zendesk import PROVIDERS
 
 PROVIDER = PROVIDERS[0]
@@ -46,13 +46,13 @@ def request(
     return inbound_request(headers, body)
 
 
-def source(*secrets: str, **options: str) -> SourceConfig:
-    return source_config("zendesk", *(secrets or (SECRET,)), options=options)
+def source(*secrets: str, **options: str) -> ResolvedSource:
+    return resolved_source("zendesk", *(secrets or (SECRET,)), options=options)
 
 
 def test_protocols_vector() -> None:
     assert sign(SECRET, VECTOR_TS, VECTOR_BODY) == VECTOR
-    accepted = PROVIDER.verify(request(VECTOR, body=VECTOR_BODY), source(), NOW)
+    accepted = PROVIDER.authenticate(request(VECTOR, body=VECTOR_BODY), source(), NOW)
     assert accepted.event_type == "test"
     assert accepted.delivery_id == ""
     assert PROVIDER.name == "zendesk"
@@ -63,18 +63,18 @@ def test_accepts_event_with_raw_type_and_invocation_id() -> None:
     signed = request(
         sign(SECRET, VECTOR_TS, BODY), **{"X-Zendesk-Webhook-Invocation-Id": INVOCATION}
     )
-    accepted = PROVIDER.verify(signed, source(), NOW + 30)
+    accepted = PROVIDER.authenticate(signed, source(), NOW + 30)
     assert accepted.event_type == "zen:event-type:ticket.created"
     assert accepted.delivery_id == INVOCATION
 
 
 def test_iso_timestamp_is_signed_as_sent_and_checked_for_freshness() -> None:
     signed = request(sign(SECRET, ISO_NOW, BODY), ISO_NOW)
-    assert PROVIDER.verify(signed, source(), NOW + 299).event_type.startswith("zen:")
+    assert PROVIDER.authenticate(signed, source(), NOW + 299).event_type.startswith("zen:")
     with pytest.raises(Refused, match="tolerance"):
-        PROVIDER.verify(signed, source(), NOW + 301)
+        PROVIDER.authenticate(signed, source(), NOW + 301)
     with pytest.raises(Refused, match="tolerance"):
-        PROVIDER.verify(signed, source(), NOW - 301)
+        PROVIDER.authenticate(signed, source(), NOW - 301)
 
 
 @pytest.mark.parametrize("timestamp", ["2023-11-14T23:13:20+01:00", "2023-11-14T22:13:20"])
@@ -85,9 +85,9 @@ def test_iso_offsets_are_honoured_and_naive_means_utc(
     time.tzset()
     try:
         signed = request(sign(SECRET, timestamp, BODY), timestamp)
-        assert PROVIDER.verify(signed, source(), NOW + 10).event_type
+        assert PROVIDER.authenticate(signed, source(), NOW + 10).event_type
         with pytest.raises(Refused, match="tolerance"):
-            PROVIDER.verify(signed, source(), NOW + 3600)
+            PROVIDER.authenticate(signed, source(), NOW + 3600)
     finally:
         monkeypatch.undo()
         time.tzset()
@@ -102,20 +102,22 @@ def test_iso_offsets_are_honoured_and_naive_means_utc(
     ],
 )
 def test_trigger_bodies_without_a_type_are_events(body: bytes, expected: str) -> None:
-    accepted = PROVIDER.verify(request(sign(SECRET, VECTOR_TS, body), body=body), source(), NOW)
+    accepted = PROVIDER.authenticate(
+        request(sign(SECRET, VECTOR_TS, body), body=body), source(), NOW
+    )
     assert accepted.event_type == expected
 
 
 def test_stale_timestamp_refused_and_tolerance_option_widens() -> None:
     signed = request(sign(SECRET, VECTOR_TS, BODY))
     with pytest.raises(Refused, match="tolerance"):
-        PROVIDER.verify(signed, source(), NOW + 301)
-    assert PROVIDER.verify(signed, source(tolerance_seconds="600"), NOW + 301).event_type
+        PROVIDER.authenticate(signed, source(), NOW + 301)
+    assert PROVIDER.authenticate(signed, source(tolerance_seconds="600"), NOW + 301).event_type
 
 
 def test_bad_tolerance_option_refused() -> None:
     with pytest.raises(Refused, match="tolerance_seconds"):
-        PROVIDER.verify(
+        PROVIDER.authenticate(
             request(sign(SECRET, VECTOR_TS, BODY)), source(tolerance_seconds="nan"), NOW
         )
 
@@ -123,24 +125,26 @@ def test_bad_tolerance_option_refused() -> None:
 def test_tampered_body_refused() -> None:
     signed = request(sign(SECRET, VECTOR_TS, BODY), body=BODY.replace(b"42", b"43"))
     with pytest.raises(Refused, match="signature mismatch"):
-        PROVIDER.verify(signed, source(), NOW)
+        PROVIDER.authenticate(signed, source(), NOW)
 
 
 def test_tampered_timestamp_refused() -> None:
     signed = request(sign(SECRET, VECTOR_TS, BODY), str(NOW + 1))
     with pytest.raises(Refused, match="signature mismatch"):
-        PROVIDER.verify(signed, source(), NOW)
+        PROVIDER.authenticate(signed, source(), NOW)
 
 
 def test_wrong_secret_refused() -> None:
     with pytest.raises(Refused, match="signature mismatch"):
-        PROVIDER.verify(request(sign("other", VECTOR_TS, BODY)), source(), NOW)
+        PROVIDER.authenticate(request(sign("other", VECTOR_TS, BODY)), source(), NOW)
 
 
 def test_any_current_secret_accepted_during_rotation() -> None:
     rotating = source("new_secret", SECRET)
     for secret in ("new_secret", SECRET):
-        assert PROVIDER.verify(request(sign(secret, VECTOR_TS, BODY)), rotating, NOW).event_type
+        assert PROVIDER.authenticate(
+            request(sign(secret, VECTOR_TS, BODY)), rotating, NOW
+        ).event_type
 
 
 @pytest.mark.parametrize(
@@ -149,17 +153,17 @@ def test_any_current_secret_accepted_during_rotation() -> None:
 )
 def test_missing_header_refused(signature: str | None, timestamp: str | None, missing: str) -> None:
     with pytest.raises(Refused, match=missing):
-        PROVIDER.verify(request(signature, timestamp), source(), NOW)
+        PROVIDER.authenticate(request(signature, timestamp), source(), NOW)
 
 
 @pytest.mark.parametrize("value", GARBAGE)
 def test_garbage_signature_only_refused(value: str) -> None:
     with pytest.raises(Refused) as refused:
-        PROVIDER.verify(request(value), source(), NOW)
+        PROVIDER.authenticate(request(value), source(), NOW)
     assert value not in refused.value.reason
 
 
 @pytest.mark.parametrize("value", BAD_TIMESTAMPS)
 def test_garbage_timestamp_only_refused(value: str) -> None:
     with pytest.raises(Refused):
-        PROVIDER.verify(request(sign(SECRET, value, BODY), value), source(), NOW)
+        PROVIDER.authenticate(request(sign(SECRET, value, BODY), value), source(), NOW)

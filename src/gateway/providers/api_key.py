@@ -12,9 +12,9 @@ from gateway.providers.base import (
     InboundRequest,
     Provider,
     Refused,
-    SourceConfig,
+    ResolvedSource,
     is_a_secret,
-    no_handshake,
+    no_challenge,
     utf8,
 )
 from gateway.providers.generic_hmac import event_type_and_id
@@ -26,9 +26,9 @@ class ApiKey:
     name = "api_key"
     methods = frozenset({"POST"})
 
-    handshake = staticmethod(no_handshake)
+    challenge = staticmethod(no_challenge)
 
-    def verify(self, request: InboundRequest, source: SourceConfig, now: float) -> Accepted:
+    def authenticate(self, request: InboundRequest, source: ResolvedSource, now: float) -> Accepted:
         header = source.options.get("header", DEFAULT_HEADER)
         key = request.header(header).strip()
         if header.lower() == "authorization":

@@ -1,7 +1,7 @@
 """What every inbound provider implements, and the pieces they share.
 
 A provider looks at one raw inbound request and either accepts it (naming the event
-type and the provider's own delivery id) or refuses it with a reason. Verification
+type and the provider's own delivery id) or refuses it with a reason. Authentication
 always runs over the raw bytes, before any parsing, and compares in constant time.
 The reason of a refusal is logged and counted by the gateway, never sent back: the
 sender learns only "401".
@@ -15,14 +15,13 @@ import hashlib
 import hmac
 import json
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 from urllib.parse import parse_qsl
 
 from multidict import CIMultiDictProxy
 
-Clock = Callable[[], float]
 DEFAULT_TOLERANCE = 300
 MAX_TOLERANCE = 86400
 TOLERANCE_PROBLEM = f"option 'tolerance_seconds' must be whole seconds from 1 to {MAX_TOLERANCE}"
@@ -60,7 +59,7 @@ class InboundRequest:
         return value
 
     def json(self) -> Any:
-        """The body parsed as JSON (call only after verification); Refused if it is not."""
+        """The body parsed as JSON (call only after authentication); Refused if it is not."""
         try:
             return json.loads(self.body)
         except (ValueError, UnicodeDecodeError, RecursionError):
@@ -77,9 +76,10 @@ class InboundRequest:
 
 
 @dataclass(frozen=True, slots=True)
-class SourceConfig:
-    """What the gateway knows of a source: its provider, every secret currently valid
-    (newest first; two during a rotation) and the provider's non-secret options."""
+class ResolvedSource:
+    """A source as the broker resolved it for one request: its provider, every secret
+    currently valid (newest first; two during a rotation) and the provider's non-secret
+    options."""
 
     id: str
     provider: str
@@ -104,7 +104,8 @@ class Accepted:
     """A genuine request. `event_type` is the provider's own type (dots separate levels;
     `sanitize_type` makes it a valid Hookwire type); `delivery_id` is the provider's id
     for this delivery ("" when it has none), used to drop duplicates. With `publish`
-    false (a verified handshake) nothing is published and `reply` is the whole answer."""
+    false (an authenticated setup challenge, like Slack's url_verification) nothing is
+    published and `reply` is the whole answer."""
 
     event_type: str
     delivery_id: str = ""
@@ -113,20 +114,22 @@ class Accepted:
 
 
 class Provider(Protocol):
-    """One webhook provider's verification scheme."""
+    """One webhook provider's scheme: its setup challenge and how it authenticates."""
 
     name: str
     methods: frozenset[str]
 
-    def handshake(self, request: InboundRequest, source: SourceConfig) -> Reply | None:
-        """Answer an unsigned setup request (Dropbox GET challenge, Trello HEAD), or None.
+    def challenge(self, request: InboundRequest, source: ResolvedSource) -> Reply | None:
+        """Answer an unsigned setup challenge (Dropbox GET `?challenge=`, Trello HEAD), or None.
 
-        Called before `verify` for every request; most providers return None.
+        Called before `authenticate` for every request; most providers return None.
+        Challenges that arrive signed (Slack's url_verification, Mailchimp's GET ping) are
+        answered by `authenticate` instead, with an `Accepted` that publishes nothing.
         """
         ...
 
-    def verify(self, request: InboundRequest, source: SourceConfig, now: float) -> Accepted:
-        """Accept the request or raise Refused; `now` is the gateway clock (unix seconds)."""
+    def authenticate(self, request: InboundRequest, source: ResolvedSource, now: float) -> Accepted:
+        """Accept the request or raise Refused; `now` is the wall-clock instant (unix seconds)."""
         ...
 
 
@@ -167,7 +170,7 @@ def decode_signature(value: str, encoding: str = "hex", prefix: str = "") -> byt
 
 def check_body_hmac(
     request: InboundRequest,
-    source: SourceConfig,
+    source: ResolvedSource,
     header: str,
     *,
     algorithm: str = "sha256",
@@ -230,7 +233,8 @@ def sanitize_type(raw: str) -> str:
     return ".".join(p for p in parts if p)
 
 
-def no_handshake(request: InboundRequest, source: SourceConfig) -> Reply | None:
+def no_challenge(request: InboundRequest, source: ResolvedSource) -> Reply | None:
+    """The `challenge` of a provider that sends no unsigned setup request."""
     return None
 
 
@@ -247,10 +251,10 @@ class BodySignedProvider:
     prefix: str = ""
     methods: frozenset[str] = frozenset({"POST"})
 
-    def handshake(self, request: InboundRequest, source: SourceConfig) -> Reply | None:
+    def challenge(self, request: InboundRequest, source: ResolvedSource) -> Reply | None:
         return None
 
-    def verify(self, request: InboundRequest, source: SourceConfig, now: float) -> Accepted:
+    def authenticate(self, request: InboundRequest, source: ResolvedSource, now: float) -> Accepted:
         check_body_hmac(request, source, self.signature, encoding=self.encoding, prefix=self.prefix)
         return Accepted(
             event_type=request.header(self.type_header),

@@ -14,9 +14,9 @@ from gateway.providers.base import (
     InboundRequest,
     Provider,
     Refused,
-    SourceConfig,
+    ResolvedSource,
     is_a_secret,
-    no_handshake,
+    no_challenge,
 )
 from gateway.providers.generic_hmac import event_type_and_id
 
@@ -25,9 +25,9 @@ class BasicAuth:
     name = "basic_auth"
     methods = frozenset({"POST"})
 
-    handshake = staticmethod(no_handshake)
+    challenge = staticmethod(no_challenge)
 
-    def verify(self, request: InboundRequest, source: SourceConfig, now: float) -> Accepted:
+    def authenticate(self, request: InboundRequest, source: ResolvedSource, now: float) -> Accepted:
         scheme, _, value = request.header("Authorization").strip().partition(" ")
         if scheme.lower() != "basic":
             raise Refused("Authorization is not Basic")

@@ -1,7 +1,7 @@
 """Bitbucket Cloud: `X-Hub-Signature: sha256=<hex>`, an HMAC-SHA256 of the raw body.
 
 Same header name as GitHub's legacy sha1 signature but a different algorithm, hence a
-provider of its own. Verifies webhooks that have a secret set. Nothing is timestamped;
+provider of its own. Authenticates webhooks that have a secret set. Nothing is timestamped;
 `X-Request-UUID` is the dedupe key and `X-Event-Key` the event type.
 """
 

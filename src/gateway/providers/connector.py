@@ -17,7 +17,7 @@ from gateway.providers.base import (
     InboundRequest,
     Refused,
     Reply,
-    SourceConfig,
+    ResolvedSource,
     is_a_secret,
 )
 
@@ -80,10 +80,10 @@ class Connector:
     name = "connector"
     methods = frozenset({"POST"})
 
-    def handshake(self, request: InboundRequest, source: SourceConfig) -> Reply | None:
+    def challenge(self, request: InboundRequest, source: ResolvedSource) -> Reply | None:
         return None
 
-    def verify(self, request: InboundRequest, source: SourceConfig, now: float) -> Accepted:
+    def authenticate(self, request: InboundRequest, source: ResolvedSource, now: float) -> Accepted:
         presented = request.path_secret.encode()
         if not presented:
             raise Refused("missing connector credential")

@@ -1,4 +1,4 @@
-"""Dropbox: a GET `?challenge=` handshake, then POSTs signed in `X-Dropbox-Signature`
+"""Dropbox: a GET `?challenge=` setup challenge, then POSTs signed in `X-Dropbox-Signature`
 (hex HMAC-SHA256 of the raw body with the app secret).
 
 The challenge is echoed unsigned, as Dropbox requires, but only as `text/plain` with
@@ -14,7 +14,7 @@ from gateway.providers.base import (
     Provider,
     Refused,
     Reply,
-    SourceConfig,
+    ResolvedSource,
     check_body_hmac,
 )
 
@@ -22,12 +22,12 @@ _MAX_CHALLENGE = 1024
 
 
 class Dropbox:
-    """Verifies Dropbox app webhooks, answering the setup challenge."""
+    """Authenticates Dropbox app webhooks, answering the setup challenge."""
 
     name = "dropbox"
     methods = frozenset({"GET", "POST"})
 
-    def handshake(self, request: InboundRequest, source: SourceConfig) -> Reply | None:
+    def challenge(self, request: InboundRequest, source: ResolvedSource) -> Reply | None:
         challenge = request.query.get("challenge", "")
         if request.method != "GET" or not challenge:
             return None
@@ -40,7 +40,7 @@ class Dropbox:
             headers={"X-Content-Type-Options": "nosniff"},
         )
 
-    def verify(self, request: InboundRequest, source: SourceConfig, now: float) -> Accepted:
+    def authenticate(self, request: InboundRequest, source: ResolvedSource, now: float) -> Accepted:
         if request.method != "POST":
             raise Refused("not a challenge nor a signed notification")
         check_body_hmac(request, source, "X-Dropbox-Signature")

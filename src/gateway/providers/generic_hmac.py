@@ -1,4 +1,4 @@
-"""Configurable HMAC, for senders no dedicated verifier knows.
+"""Configurable HMAC, for senders no dedicated provider knows.
 
 The options say which header carries the signature, how it is computed (algorithm,
 encoding, prefix, and a template placing an optional timestamp around the body) and
@@ -19,11 +19,11 @@ from gateway.providers.base import (
     InboundRequest,
     Provider,
     Refused,
-    SourceConfig,
+    ResolvedSource,
     check_hmac,
     check_timestamp,
     decode_signature,
-    no_handshake,
+    no_challenge,
     tolerance,
     tolerance_option,
     utf8,
@@ -46,7 +46,8 @@ ALGORITHMS = ("sha1", "sha256", "sha512")
 ENCODINGS = ("hex", "base64")
 _PLACEHOLDER = re.compile(r"(\{timestamp\}|\{body\})")
 _BRACED = re.compile(r"\{[^{}]*\}")
-_HEADER_NAME = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
+# An HTTP field name (RFC 9110 token); the broker checks with the same pattern.
+HEADER_NAME = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
 
 
 def option_problem(options: Mapping[str, str]) -> str | None:
@@ -58,11 +59,12 @@ def option_problem(options: Mapping[str, str]) -> str | None:
 
 
 def _settings_problem(options: Mapping[str, str]) -> str | None:
-    """The checks on the keys `verify` reads; fixed phrases, so they can be refusal reasons."""
+    """The checks on the keys `authenticate` reads; fixed phrases, so they can be refusal
+    reasons."""
     if not options.get("header"):
         return "option 'header' is required"
     for key in ("header", "timestamp_header", "event_type_header", "id_header"):
-        if key in options and not _HEADER_NAME.fullmatch(options[key]):
+        if key in options and not HEADER_NAME.fullmatch(options[key]):
             return f"option {key!r} must be an HTTP header name"
     if options.get("algorithm", "sha256") not in ALGORITHMS:
         return "option 'algorithm' must be sha1, sha256 or sha512"
@@ -103,9 +105,9 @@ class GenericHmac:
     name = "hmac"
     methods = frozenset({"POST"})
 
-    handshake = staticmethod(no_handshake)
+    challenge = staticmethod(no_challenge)
 
-    def verify(self, request: InboundRequest, source: SourceConfig, now: float) -> Accepted:
+    def authenticate(self, request: InboundRequest, source: ResolvedSource, now: float) -> Accepted:
         options = source.options
         problem = _settings_problem(options)
         if problem:

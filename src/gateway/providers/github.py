@@ -14,9 +14,9 @@ from gateway.providers.base import (
     Accepted,
     InboundRequest,
     Provider,
-    SourceConfig,
+    ResolvedSource,
     check_body_hmac,
-    no_handshake,
+    no_challenge,
 )
 
 # header -> (prefix, hashlib algorithm); the sha256 header wins when both are sent
@@ -27,13 +27,13 @@ _SCHEMES = (
 
 
 class GitHub:
-    """Verifies GitHub webhooks (repository, organisation and app hooks)."""
+    """Authenticates GitHub webhooks (repository, organisation and app hooks)."""
 
     name = "github"
     methods = frozenset({"POST"})
-    handshake = staticmethod(no_handshake)
+    challenge = staticmethod(no_challenge)
 
-    def verify(self, request: InboundRequest, source: SourceConfig, now: float) -> Accepted:
+    def authenticate(self, request: InboundRequest, source: ResolvedSource, now: float) -> Accepted:
         header, prefix, algorithm = _scheme(request)
         check_body_hmac(request, source, header, algorithm=algorithm, prefix=prefix)
 

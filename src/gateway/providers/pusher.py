@@ -14,10 +14,10 @@ from gateway.providers.base import (
     InboundRequest,
     Provider,
     Refused,
-    SourceConfig,
+    ResolvedSource,
     check_hmac,
     decode_signature,
-    no_handshake,
+    no_challenge,
 )
 
 
@@ -25,9 +25,9 @@ class Pusher:
     name = "pusher"
     methods = frozenset({"POST"})
 
-    handshake = staticmethod(no_handshake)
+    challenge = staticmethod(no_challenge)
 
-    def verify(self, request: InboundRequest, source: SourceConfig, now: float) -> Accepted:
+    def authenticate(self, request: InboundRequest, source: ResolvedSource, now: float) -> Accepted:
         key = request.header("X-Pusher-Key")
         presented = decode_signature(request.header("X-Pusher-Signature"))
         app_secrets = [

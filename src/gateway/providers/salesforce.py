@@ -19,9 +19,9 @@ from gateway.providers.base import (
     Provider,
     Refused,
     Reply,
-    SourceConfig,
+    ResolvedSource,
     matches_any,
-    no_handshake,
+    no_challenge,
     utf8,
 )
 
@@ -44,9 +44,9 @@ class Salesforce:
     name = "salesforce"
     methods = frozenset({"POST"})
 
-    handshake = staticmethod(no_handshake)
+    challenge = staticmethod(no_challenge)
 
-    def verify(self, request: InboundRequest, source: SourceConfig, now: float) -> Accepted:
+    def authenticate(self, request: InboundRequest, source: ResolvedSource, now: float) -> Accepted:
         root = parse(request.body)
         org_id = _text(_first(root, "OrganizationId"))
         if len(org_id) < ORG_ID_LENGTH:

@@ -18,10 +18,10 @@ from gateway.providers.base import (
     Provider,
     Refused,
     Reply,
-    SourceConfig,
+    ResolvedSource,
     check_hmac,
     check_timestamp,
-    no_handshake,
+    no_challenge,
     tolerance,
 )
 
@@ -29,13 +29,13 @@ _SIGNATURE = re.compile(r"v0=[0-9a-fA-F]{64}")
 
 
 class Slack:
-    """Verifies Slack app requests: Events API, slash commands and interactivity."""
+    """Authenticates Slack app requests: Events API, slash commands and interactivity."""
 
     name = "slack"
     methods = frozenset({"POST"})
-    handshake = staticmethod(no_handshake)
+    challenge = staticmethod(no_challenge)
 
-    def verify(self, request: InboundRequest, source: SourceConfig, now: float) -> Accepted:
+    def authenticate(self, request: InboundRequest, source: ResolvedSource, now: float) -> Accepted:
         timestamp = request.header("X-Slack-Request-Timestamp")
         check_timestamp(timestamp, now, tolerance(source.options))
         signature = request.header("X-Slack-Signature")

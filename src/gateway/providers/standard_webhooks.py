@@ -15,23 +15,23 @@ from gateway.providers.base import (
     InboundRequest,
     Provider,
     Refused,
-    SourceConfig,
-    no_handshake,
+    ResolvedSource,
+    no_challenge,
     tolerance,
 )
 
 
 class StandardWebhooks:
-    """Verifies one header family; `prefixes` are tried in order, the first one present wins."""
+    """Authenticates one header family; `prefixes` are tried in order, the first present wins."""
 
     methods = frozenset({"POST"})
-    handshake = staticmethod(no_handshake)
+    challenge = staticmethod(no_challenge)
 
     def __init__(self, name: str, prefixes: tuple[str, ...]) -> None:
         self.name = name
         self.prefixes = prefixes
 
-    def verify(self, request: InboundRequest, source: SourceConfig, now: float) -> Accepted:
+    def authenticate(self, request: InboundRequest, source: ResolvedSource, now: float) -> Accepted:
         prefix = self._prefix(request)
         try:
             msg_id = signing.verify(

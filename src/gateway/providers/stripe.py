@@ -15,10 +15,10 @@ from gateway.providers.base import (
     InboundRequest,
     Provider,
     Refused,
-    SourceConfig,
+    ResolvedSource,
     check_hmac,
     check_timestamp,
-    no_handshake,
+    no_challenge,
     tolerance,
 )
 
@@ -27,13 +27,13 @@ _HEX_SHA256 = re.compile(r"[0-9a-fA-F]{64}")
 
 
 class Stripe:
-    """Verifies Stripe webhook events; `tolerance_seconds` option overrides the window."""
+    """Authenticates Stripe webhook events; `tolerance_seconds` option overrides the window."""
 
     name = "stripe"
     methods = frozenset({"POST"})
-    handshake = staticmethod(no_handshake)
+    challenge = staticmethod(no_challenge)
 
-    def verify(self, request: InboundRequest, source: SourceConfig, now: float) -> Accepted:
+    def authenticate(self, request: InboundRequest, source: ResolvedSource, now: float) -> Accepted:
         timestamp, signatures = _parse(request.header("Stripe-Signature"))
         check_timestamp(timestamp, now, tolerance(source.options))
         signed = timestamp.encode() + b"." + request.body

@@ -16,10 +16,10 @@ from gateway.providers.base import (
     Provider,
     Refused,
     Reply,
-    SourceConfig,
+    ResolvedSource,
     hmac_digest,
     matches_any,
-    no_handshake,
+    no_challenge,
 )
 
 DEFAULT_REPLY_TEXT = "Received."
@@ -29,9 +29,9 @@ class Teams:
     name = "teams"
     methods = frozenset({"POST"})
 
-    handshake = staticmethod(no_handshake)
+    challenge = staticmethod(no_challenge)
 
-    def verify(self, request: InboundRequest, source: SourceConfig, now: float) -> Accepted:
+    def authenticate(self, request: InboundRequest, source: ResolvedSource, now: float) -> Accepted:
         scheme, _, value = request.header("Authorization").strip().partition(" ")
         if scheme.lower() != "hmac":
             raise Refused("Authorization is not HMAC")

@@ -13,7 +13,7 @@ from gateway.providers.base import (
     Provider,
     Refused,
     Reply,
-    SourceConfig,
+    ResolvedSource,
     check_hmac,
     decode_signature,
     utf8,
@@ -24,10 +24,10 @@ class Trello:
     name = "trello"
     methods = frozenset({"HEAD", "POST"})
 
-    def handshake(self, request: InboundRequest, source: SourceConfig) -> Reply | None:
+    def challenge(self, request: InboundRequest, source: ResolvedSource) -> Reply | None:
         return Reply(200) if request.method == "HEAD" else None
 
-    def verify(self, request: InboundRequest, source: SourceConfig, now: float) -> Accepted:
+    def authenticate(self, request: InboundRequest, source: ResolvedSource, now: float) -> Accepted:
         presented = decode_signature(request.header("X-Trello-Webhook"), "base64")
         callback = source.options.get("callback_url") or source.ingest_url
         if not callback:

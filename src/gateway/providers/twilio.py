@@ -22,10 +22,10 @@ from gateway.providers.base import (
     InboundRequest,
     Provider,
     Refused,
-    SourceConfig,
+    ResolvedSource,
     hmac_digest,
     matches_any,
-    no_handshake,
+    no_challenge,
     utf8,
 )
 
@@ -34,13 +34,13 @@ _DEFAULT_PORTS = {"https": 443, "http": 80}
 
 
 class Twilio:
-    """Verifies Twilio voice/messaging callbacks (form bodies) and JSON-bodied webhooks."""
+    """Authenticates Twilio voice/messaging callbacks (form bodies) and JSON-bodied webhooks."""
 
     name = "twilio"
     methods = frozenset({"POST"})
-    handshake = staticmethod(no_handshake)
+    challenge = staticmethod(no_challenge)
 
-    def verify(self, request: InboundRequest, source: SourceConfig, now: float) -> Accepted:
+    def authenticate(self, request: InboundRequest, source: ResolvedSource, now: float) -> Accepted:
         presented = _decode(request.header("X-Twilio-Signature"))
         url = source.options.get("url") or request.url
         body_hash = _body_hash(url)

@@ -2,7 +2,7 @@
 
 Mailchimp and WordPress sign nothing, so the URL's `code` query parameter, compared in
 constant time, is the only proof; the URL must therefore only ever be given over HTTPS.
-Mailchimp checks a new webhook with a GET, which is verified like any request but not
+Mailchimp checks a new webhook with a GET, which is authenticated like any request but not
 published. One class serves both; they differ in methods and in where the type is.
 """
 
@@ -16,9 +16,9 @@ from gateway.providers.base import (
     Provider,
     Refused,
     Reply,
-    SourceConfig,
+    ResolvedSource,
     is_a_secret,
-    no_handshake,
+    no_challenge,
     utf8,
 )
 
@@ -33,9 +33,9 @@ class UrlCode:
     type_field: str
     default_type: str | None = None
 
-    handshake = staticmethod(no_handshake)
+    challenge = staticmethod(no_challenge)
 
-    def verify(self, request: InboundRequest, source: SourceConfig, now: float) -> Accepted:
+    def authenticate(self, request: InboundRequest, source: ResolvedSource, now: float) -> Accepted:
         code = request.query.get("code", "")
         if not code:
             raise Refused("missing code query parameter")

@@ -15,11 +15,11 @@ from gateway.providers.base import (
     InboundRequest,
     Provider,
     Refused,
-    SourceConfig,
+    ResolvedSource,
     check_hmac,
     check_timestamp,
     decode_signature,
-    no_handshake,
+    no_challenge,
     tolerance,
     utf8,
 )
@@ -31,9 +31,9 @@ class Zendesk:
     name = "zendesk"
     methods = frozenset({"POST"})
 
-    handshake = staticmethod(no_handshake)
+    challenge = staticmethod(no_challenge)
 
-    def verify(self, request: InboundRequest, source: SourceConfig, now: float) -> Accepted:
+    def authenticate(self, request: InboundRequest, source: ResolvedSource, now: float) -> Accepted:
         signature = request.header("X-Zendesk-Webhook-Signature")
         timestamp = request.header("X-Zendesk-Webhook-Signature-Timestamp")
         check_timestamp(unix_seconds(timestamp), now, tolerance(source.options))

@@ -1,8 +1,10 @@
-"""Subscription verification handshakes, performed for the broker.
+"""Endpoint verification: proving, for the broker, that an endpoint wants its webhooks.
 
-ECHO_TOKEN (SharePoint/Graph), WEBSUB_CHALLENGE (WebSub intent verification) and
-CLOUDEVENTS_OPTIONS (CloudEvents webhook abuse protection). Each answers whether the
-endpoint agreed and, if not, what it answered, in words an operator can act on.
+The broker sends a `VerificationTask` with a subscription's verification mode and the
+gateway makes the request the mode prescribes: ECHO_TOKEN (SharePoint/Graph),
+WEBSUB_CHALLENGE (WebSub intent verification) or CLOUDEVENTS_OPTIONS (CloudEvents
+webhook abuse protection). Each answers whether the endpoint agreed and, if not, what it
+answered, in words an operator can act on.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from urllib.parse import urlencode, urlsplit, urlunsplit
 
 import aiohttp
 
+from gateway.outcome import http_error
 from gateway.sender import describe_failure, read_start
 from hookwire.v1 import deliveries_pb2 as dpb
 from hookwire.v1 import subscriptions_pb2 as spb
@@ -21,7 +24,10 @@ MAX_ANSWER_BYTES = 1024
 
 
 @dataclass(frozen=True, slots=True)
-class HandshakeResult:
+class VerificationResult:
+    """Whether the endpoint agreed, what it answered (`detail`), and the rate it allows
+    (CloudEvents `WebHook-Allowed-Rate`; 0 when it named none)."""
+
     verified: bool
     detail: str
     allowed_rate: int = 0
@@ -40,12 +46,14 @@ def _quote(text: bytes) -> str:
     return repr(shown) + ("..." if len(text) > 80 else "")
 
 
-class Handshaker:
+class EndpointVerifier:
+    """Performs verification tasks over the gateway's guarded session."""
+
     def __init__(self, session: aiohttp.ClientSession) -> None:
         self._session = session
 
-    async def perform(self, task: dpb.VerificationTask) -> HandshakeResult:
-        timeout = task.timeout.seconds + task.timeout.nanos / 1e9 or 5.0
+    async def perform(self, task: dpb.VerificationTask) -> VerificationResult:
+        timeout = task.timeout.ToNanoseconds() / 1e9 or 5.0
         try:
             async with asyncio.timeout(timeout):
                 return await self._perform(task)
@@ -53,9 +61,9 @@ class Handshaker:
             _, error = describe_failure(exc)
             if isinstance(exc, TimeoutError):
                 error = f"no answer within {timeout:g}s"
-            return HandshakeResult(False, error)
+            return VerificationResult(False, error)
 
-    async def _perform(self, task: dpb.VerificationTask) -> HandshakeResult:
+    async def _perform(self, task: dpb.VerificationTask) -> VerificationResult:
         if task.mode == spb.VERIFICATION_MODE_WEBSUB_CHALLENGE:
             return await self._websub(task)
         if task.mode == spb.VERIFICATION_MODE_CLOUDEVENTS_OPTIONS:
@@ -73,40 +81,40 @@ class Handshaker:
             answer_headers = {k.lower(): v for k, v in response.headers.items()}
             return response.status, answer_headers, body
 
-    async def _echo_token(self, task: dpb.VerificationTask) -> HandshakeResult:
+    async def _echo_token(self, task: dpb.VerificationTask) -> VerificationResult:
         url = with_query(task.url, {"validationToken": task.token})
         status, _, body = await self._read(
             "POST", url, headers={"content-type": "text/plain; charset=utf-8"}
         )
         if status != 200:
-            return HandshakeResult(False, f"endpoint answered HTTP {status}, not 200")
+            return VerificationResult(False, f"endpoint answered {http_error(status)}, not 200")
         if body.strip() != task.token.encode():
-            return HandshakeResult(False, f"endpoint answered {_quote(body)}, not the token")
-        return HandshakeResult(True, "token echoed")
+            return VerificationResult(False, f"endpoint answered {_quote(body)}, not the token")
+        return VerificationResult(True, "token echoed")
 
-    async def _websub(self, task: dpb.VerificationTask) -> HandshakeResult:
+    async def _websub(self, task: dpb.VerificationTask) -> VerificationResult:
         params = {
             "hub.mode": "subscribe",
             "hub.topic": task.topic,
             "hub.challenge": task.token,
-            "hub.lease_seconds": str(task.lease.seconds),
+            "hub.lease_seconds": str(task.lease.ToSeconds()),
         }
         status, _, body = await self._read("GET", with_query(task.url, params))
         if not 200 <= status < 300:
-            return HandshakeResult(False, f"endpoint answered HTTP {status}")
+            return VerificationResult(False, f"endpoint answered {http_error(status)}")
         if body.strip() != task.token.encode():
-            return HandshakeResult(False, f"endpoint answered {_quote(body)}, not the challenge")
-        return HandshakeResult(True, "challenge echoed")
+            return VerificationResult(False, f"endpoint answered {_quote(body)}, not the challenge")
+        return VerificationResult(True, "challenge echoed")
 
-    async def _cloudevents(self, task: dpb.VerificationTask) -> HandshakeResult:
+    async def _cloudevents(self, task: dpb.VerificationTask) -> VerificationResult:
         status, headers, _ = await self._read(
             "OPTIONS", task.url, headers={"WebHook-Request-Origin": task.origin}
         )
         if not 200 <= status < 300:
-            return HandshakeResult(False, f"endpoint answered HTTP {status}")
+            return VerificationResult(False, f"endpoint answered {http_error(status)}")
         allowed = headers.get("webhook-allowed-origin", "")
         if allowed.strip() not in (task.origin, "*"):
             shown = repr(allowed) if allowed else "no WebHook-Allowed-Origin"
-            return HandshakeResult(False, f"endpoint allowed {shown}, not {task.origin!r}")
+            return VerificationResult(False, f"endpoint allowed {shown}, not {task.origin!r}")
         rate = headers.get("webhook-allowed-rate", "").strip()
-        return HandshakeResult(True, "origin allowed", int(rate) if rate.isdigit() else 0)
+        return VerificationResult(True, "origin allowed", int(rate) if rate.isdigit() else 0)
