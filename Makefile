@@ -40,7 +40,7 @@ test: install
 lint: install $(BUF)
 	$(BIN)/ruff check src tests bench
 	$(BIN)/ruff format --check src tests bench
-	$(BIN)/mypy src
+	$(BIN)/mypy src tests
 	$(BUF) lint protos
 
 $(BUF):

@@ -6,22 +6,19 @@ it lingers; held receiver requests are released first so gateways can drain quic
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-# The harness module sits beside this file; make it importable whatever the import mode.
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from e2e_harness import Hookwire, Receiver
+from tests.support.processes import Hookwire
+from tests.support.receivers import ThreadedReceiver
 
 
 @pytest.fixture
-def receiver() -> Iterator[Receiver]:
-    r = Receiver()
+def receiver() -> Iterator[ThreadedReceiver]:
+    r = ThreadedReceiver()
     r.start()
     try:
         yield r
@@ -32,7 +29,7 @@ def receiver() -> Iterator[Receiver]:
 
 @pytest.fixture
 def hookwire(
-    tmp_path: Path, receiver: Receiver, request: pytest.FixtureRequest
+    tmp_path: Path, receiver: ThreadedReceiver, request: pytest.FixtureRequest
 ) -> Iterator[Callable[..., Hookwire]]:
     """Factory: `hookwire(*serve_args, database=None, ready=True)` → a started Hookwire.
 

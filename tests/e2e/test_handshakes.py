@@ -10,9 +10,10 @@ from collections.abc import Callable
 
 import grpc
 import pytest
-from e2e_harness import Handshake, HandshakeAnswer, HandshakeScript, Hookwire, Receiver
 
 from hookwire.v1 import subscriptions_pb2 as spb
+from tests.support.processes import Hookwire
+from tests.support.receivers import Handshake, HandshakeAnswer, HandshakeScript, ThreadedReceiver
 
 Serve = Callable[..., Hookwire]
 FAILED_PRECONDITION = grpc.StatusCode.FAILED_PRECONDITION
@@ -23,22 +24,22 @@ CLOUDEVENTS = spb.VERIFICATION_MODE_CLOUDEVENTS_OPTIONS
 HANDSHAKE_LIMIT = "1"  # HOOKWIRE_VERIFICATION_TIMEOUT (seconds) for the time-limit test
 
 
-def refused(hw: Hookwire, receiver: Receiver, mode: int) -> str:
+def refused(hw: Hookwire, receiver: ThreadedReceiver, mode: int) -> str:
     """Create a subscription that must be refused; the refusal's details."""
     with pytest.raises(grpc.RpcError) as raised:
         hw.create_subscription(receiver.url(PATH), ["invoice.*"], verification=mode)
     error = raised.value
-    assert error.code() == FAILED_PRECONDITION, (error.code(), error.details())  # type: ignore[attr-defined]
-    return str(error.details())  # type: ignore[attr-defined]
+    assert error.code() == FAILED_PRECONDITION, (error.code(), error.details())
+    return str(error.details())
 
 
-def assert_nothing_stored(hw: Hookwire, receiver: Receiver) -> None:
+def assert_nothing_stored(hw: Hookwire, receiver: ThreadedReceiver) -> None:
     # The readiness probe's subscription was deleted: nothing else was ever stored.
     assert [s.url for s in hw.list_subscriptions()] == []
     assert receiver.url(PATH) not in {s.url for s in hw.list_subscriptions()}
 
 
-def handshakes_to(receiver: Receiver) -> list[Handshake]:
+def handshakes_to(receiver: ThreadedReceiver) -> list[Handshake]:
     return [h for h in receiver.verifications if h.path == PATH]
 
 
@@ -53,7 +54,7 @@ def active(hw: Hookwire, created: spb.Subscription) -> spb.Subscription:
 # -- ECHO_TOKEN ----------------------------------------------------------------------------------
 
 
-def test_echo_token_echoed_is_accepted(hookwire: Serve, receiver: Receiver) -> None:
+def test_echo_token_echoed_is_accepted(hookwire: Serve, receiver: ThreadedReceiver) -> None:
     hw = hookwire()
 
     created = hw.create_subscription(receiver.url(PATH), ["invoice.*"], verification=ECHO_TOKEN)
@@ -89,7 +90,7 @@ def _never(request: Handshake) -> HandshakeAnswer:
     ids=["wrong-token", "http-500", "time-limit"],
 )
 def test_echo_token_refused(
-    hookwire: Serve, receiver: Receiver, answer: HandshakeScript, expected: str
+    hookwire: Serve, receiver: ThreadedReceiver, answer: HandshakeScript, expected: str
 ) -> None:
     hw = hookwire(env={"HOOKWIRE_VERIFICATION_TIMEOUT": HANDSHAKE_LIMIT})
     receiver.answer_handshakes(PATH, answer)
@@ -109,7 +110,7 @@ def test_echo_token_refused(
 # -- WEBSUB_CHALLENGE -----------------------------------------------------------------------------
 
 
-def test_websub_challenge_echoed_is_accepted(hookwire: Serve, receiver: Receiver) -> None:
+def test_websub_challenge_echoed_is_accepted(hookwire: Serve, receiver: ThreadedReceiver) -> None:
     hw = hookwire()
 
     created = hw.create_subscription(receiver.url(PATH), ["invoice.*"], verification=WEBSUB)
@@ -124,7 +125,9 @@ def test_websub_challenge_echoed_is_accepted(hookwire: Serve, receiver: Receiver
     assert handshake.status == 200
 
 
-def test_websub_challenge_wrong_body_is_refused(hookwire: Serve, receiver: Receiver) -> None:
+def test_websub_challenge_wrong_body_is_refused(
+    hookwire: Serve, receiver: ThreadedReceiver
+) -> None:
     hw = hookwire()
     receiver.answer_handshakes(PATH, lambda request: HandshakeAnswer(body=b"nope"))
 
@@ -139,7 +142,7 @@ def test_websub_challenge_wrong_body_is_refused(hookwire: Serve, receiver: Recei
 
 
 def test_cloudevents_allowed_origin_is_accepted_and_sets_the_rate(
-    hookwire: Serve, receiver: Receiver
+    hookwire: Serve, receiver: ThreadedReceiver
 ) -> None:
     hw = hookwire()
 
@@ -163,7 +166,9 @@ def test_cloudevents_allowed_origin_is_accepted_and_sets_the_rate(
     assert handshake.status == 200
 
 
-def test_cloudevents_without_allowed_origin_is_refused(hookwire: Serve, receiver: Receiver) -> None:
+def test_cloudevents_without_allowed_origin_is_refused(
+    hookwire: Serve, receiver: ThreadedReceiver
+) -> None:
     hw = hookwire()
     receiver.answer_handshakes(PATH, lambda request: HandshakeAnswer(status=200))
 

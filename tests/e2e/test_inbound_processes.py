@@ -11,10 +11,11 @@ import uuid
 from collections.abc import Callable
 
 import httpx
-from e2e_harness import Hookwire, Receiver, eventually
 
 from hookwire.v1 import sources_pb2 as pb
-from hookwire.v1 import sources_pb2_grpc as rpc
+from tests.support.processes import Hookwire
+from tests.support.receivers import ThreadedReceiver
+from tests.support.waiting import eventually_sync
 
 Serve = Callable[..., Hookwire]
 SECRET = "a secret shared with GitHub"
@@ -26,10 +27,10 @@ def post(url: str, body: bytes, **headers: str) -> httpx.Response:
 
 
 def test_provider_and_connector_posts_reach_subscribers(
-    hookwire: Serve, receiver: Receiver
+    hookwire: Serve, receiver: ThreadedReceiver
 ) -> None:
     hw = hookwire()
-    sources = rpc.SourceServiceStub(hw.channel)
+    sources = hw.sources
     github = sources.CreateSource(
         pb.CreateSourceRequest(source=pb.Source(provider="github", secret=SECRET))
     ).source
@@ -67,7 +68,7 @@ def test_provider_and_connector_posts_reach_subscribers(
         assert set(got) == {"github.pull_request.opened", "ops.message"}, got
         return got
 
-    webhooks = eventually(arrived, what="the inbound events as webhooks")
+    webhooks = eventually_sync(arrived, what="the inbound events as webhooks")
     assert all(r.signature_valid for r in receiver.answered("/inbound", 200))
     assert len(receiver.answered("/inbound", 200)) == 2  # the redelivery was not published
     assert webhooks["github.pull_request.opened"]["data"] == {"action": "opened", "number": 7}

@@ -12,7 +12,6 @@ from pathlib import Path
 
 import grpc
 import pytest
-from e2e_harness import RPC_TIMEOUT, Hookwire, Received, Receiver, TestClock, eventually
 from google.protobuf.duration_pb2 import Duration
 from google.protobuf.timestamp_pb2 import Timestamp
 
@@ -20,6 +19,9 @@ from gateway.signing import SignatureError, verify
 from hookwire.v1 import deliveries_pb2 as dpb
 from hookwire.v1 import events_pb2 as epb
 from hookwire.v1 import subscriptions_pb2 as spb
+from tests.support.processes import RPC_TIMEOUT, Hookwire, TestClock
+from tests.support.receivers import Received, ThreadedReceiver
+from tests.support.waiting import eventually_sync
 
 Serve = Callable[..., Hookwire]
 DAY = 86400
@@ -41,10 +43,10 @@ def all_delivered(hw: Hookwire, subscription_id: str, count: int) -> list[dpb.De
         assert states == ["DELIVERY_STATE_DELIVERED"] * count, states
         return found
 
-    return eventually(check, what=f"{count} deliveries DELIVERED to {subscription_id}")
+    return eventually_sync(check, what=f"{count} deliveries DELIVERED to {subscription_id}")
 
 
-def received(receiver: Receiver, path: str, webhook_id: str) -> Received:
+def received(receiver: ThreadedReceiver, path: str, webhook_id: str) -> Received:
     """The (one) answered, validly signed webhook `webhook_id` at `path`."""
 
     def check() -> Received:
@@ -53,7 +55,7 @@ def received(receiver: Receiver, path: str, webhook_id: str) -> Received:
         assert got[0].signature_valid, got[0].signature_error
         return got[0]
 
-    return eventually(check, what=f"{webhook_id} received at {path}")
+    return eventually_sync(check, what=f"{webhook_id} received at {path}")
 
 
 def signed_by(request: Received, entry: str, secret: str) -> bool:
@@ -76,7 +78,7 @@ def rpc_error(call: Callable[[], object]) -> grpc.RpcError:
 
 
 def test_expiry_warns_the_subscriber_then_expires_and_renew_revives(
-    hookwire: Serve, receiver: Receiver, clock: TestClock
+    hookwire: Serve, receiver: ThreadedReceiver, clock: TestClock
 ) -> None:
     hw = hookwire(env={**clock.env, **SWEEP_EVERY})
     path = "/expiring"
@@ -98,7 +100,7 @@ def test_expiry_warns_the_subscriber_then_expires_and_renew_revives(
         assert got, "no lifecycle notification yet"
         return got[0]
 
-    notice = eventually(warning, what="hookwire.subscription.expiring delivered")
+    notice = eventually_sync(warning, what="hookwire.subscription.expiring delivered")
     assert notice.signature_valid, notice.signature_error
     body = notice.json()
     assert body["type"] == "hookwire.subscription.expiring"
@@ -117,7 +119,7 @@ def test_expiry_warns_the_subscriber_then_expires_and_renew_revives(
         assert [json.loads(e.data)["subscription_id"] for e in listed] == [sub.id]
         return listed[0]
 
-    eventually(expired_notice, what="the sweep expired the subscription")
+    eventually_sync(expired_notice, what="the sweep expired the subscription")
     assert hw.get_subscription(sub.id).state == spb.SUBSCRIPTION_STATE_EXPIRED
     after = hw.publish("invoice.paid", {"n": 2})
     # A publish answers once its deliveries are committed: none was queued for it.
@@ -132,7 +134,7 @@ def test_expiry_warns_the_subscriber_then_expires_and_renew_revives(
             spb.ResumeSubscriptionRequest(id=sub.id), timeout=RPC_TIMEOUT
         )
     )
-    assert error.code() == grpc.StatusCode.FAILED_PRECONDITION  # type: ignore[attr-defined]
+    assert error.code() == grpc.StatusCode.FAILED_PRECONDITION
 
     renewed = hw.subscriptions.RenewSubscription(
         spb.RenewSubscriptionRequest(id=sub.id), timeout=RPC_TIMEOUT
@@ -151,7 +153,7 @@ def test_expiry_warns_the_subscriber_then_expires_and_renew_revives(
 
 
 def test_pause_holds_and_resume_delivers_all_in_publish_order(
-    hookwire: Serve, receiver: Receiver
+    hookwire: Serve, receiver: ThreadedReceiver
 ) -> None:
     # One gateway sending one request at a time, so the order of arrival is the order the
     # broker hands them out.
@@ -192,7 +194,7 @@ def test_pause_holds_and_resume_delivers_all_in_publish_order(
 
 
 def test_rotation_signs_with_both_secrets_during_the_overlap_then_only_the_new(
-    hookwire: Serve, receiver: Receiver, clock: TestClock
+    hookwire: Serve, receiver: ThreadedReceiver, clock: TestClock
 ) -> None:
     hw = hookwire(env=clock.env)
     path = "/rotating"
@@ -231,7 +233,7 @@ def test_rotation_signs_with_both_secrets_during_the_overlap_then_only_the_new(
 
 
 def test_gone_disables_and_a_hookwire_subscriber_is_told(
-    hookwire: Serve, receiver: Receiver
+    hookwire: Serve, receiver: ThreadedReceiver
 ) -> None:
     hw = hookwire()
     watch, gone = "/watch", "/gone"
@@ -242,7 +244,7 @@ def test_gone_disables_and_a_hookwire_subscriber_is_told(
 
     event = hw.publish("user.deleted", {"user": 7})
 
-    notice = eventually(lambda: receiver.answered(watch, 200), what="notice at the watcher")[0]
+    notice = eventually_sync(lambda: receiver.answered(watch, 200), what="notice at the watcher")[0]
     assert notice.signature_valid, notice.signature_error
     body = notice.json()
     assert body["type"] == "hookwire.subscription.disabled"
@@ -261,7 +263,7 @@ def test_gone_disables_and_a_hookwire_subscriber_is_told(
 # -- replay ----------------------------------------------------------------------------------------
 
 
-def test_replay_redelivers_exactly_the_window(hookwire: Serve, receiver: Receiver) -> None:
+def test_replay_redelivers_exactly_the_window(hookwire: Serve, receiver: ThreadedReceiver) -> None:
     hw = hookwire()
     path = "/replay"
     sub = hw.create_subscription(receiver.url(path), ["replay.*"])

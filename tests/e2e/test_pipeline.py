@@ -14,10 +14,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from e2e_harness import Hookwire, Receiver, eventually, group_alive
 
 from hookwire.v1 import deliveries_pb2 as dpb
 from hookwire.v1 import subscriptions_pb2 as spb
+from tests.support.processes import Hookwire, group_alive
+from tests.support.receivers import ThreadedReceiver
+from tests.support.waiting import eventually_sync
 
 Serve = Callable[..., Hookwire]
 
@@ -40,7 +42,7 @@ def _state_is(hw: Hookwire, subscription_id: str, state: int) -> Callable[[], dp
 # -- 1. retries -------------------------------------------------------------------------------
 
 
-def test_retry_until_success_keeps_webhook_id(hookwire: Serve, receiver: Receiver) -> None:
+def test_retry_until_success_keeps_webhook_id(hookwire: Serve, receiver: ThreadedReceiver) -> None:
     hw = hookwire("--retry-schedule", "0.2s,0.2s,0.2s")
     assert len(hw.gateway_pids()) == 2  # serve's default: two gateways on one HTTP port
     path = "/flaky"
@@ -50,7 +52,7 @@ def test_retry_until_success_keeps_webhook_id(hookwire: Serve, receiver: Receive
 
     event = hw.publish("order.created", {"order": 17})
 
-    delivery = eventually(_state_is(hw, sub.id, dpb.DELIVERY_STATE_DELIVERED))
+    delivery = eventually_sync(_state_is(hw, sub.id, dpb.DELIVERY_STATE_DELIVERED))
     got = receiver.requests(path)
     assert [r.status for r in got] == [500, 500, 200]
     assert [r.webhook_id for r in got] == [event.id] * 3
@@ -72,7 +74,7 @@ def test_retry_until_success_keeps_webhook_id(hookwire: Serve, receiver: Receive
 # -- 2. 410 Gone --------------------------------------------------------------------------------
 
 
-def test_gone_disables_subscription(hookwire: Serve, receiver: Receiver) -> None:
+def test_gone_disables_subscription(hookwire: Serve, receiver: ThreadedReceiver) -> None:
     hw = hookwire("--retry-schedule", "0.2s,0.2s,0.2s")
     path = "/gone"
     receiver.script(path, [410, 410, 410, 410])
@@ -81,12 +83,15 @@ def test_gone_disables_subscription(hookwire: Serve, receiver: Receiver) -> None
 
     first = hw.publish("user.deleted", {"user": 1})
 
-    delivery = eventually(_state_is(hw, sub.id, dpb.DELIVERY_STATE_FAILED))
+    delivery = eventually_sync(_state_is(hw, sub.id, dpb.DELIVERY_STATE_FAILED))
     assert delivery.event_id == first.id
     assert delivery.last_status_code == 410
-    disabled = eventually(
-        lambda: (s := hw.get_subscription(sub.id)).state == spb.SUBSCRIPTION_STATE_DISABLED and s
-    )
+
+    def disabled_subscription() -> spb.Subscription | None:
+        current = hw.get_subscription(sub.id)
+        return current if current.state == spb.SUBSCRIPTION_STATE_DISABLED else None
+
+    disabled = eventually_sync(disabled_subscription)
     assert "410" in disabled.disabled_reason
     got = receiver.requests(path)
     assert [(r.status, r.webhook_id, r.signature_valid) for r in got] == [(410, first.id, True)]
@@ -102,7 +107,7 @@ def test_gone_disables_subscription(hookwire: Serve, receiver: Receiver) -> None
 # -- 3. a gateway dies mid-delivery --------------------------------------------------------------
 
 
-def test_gateway_killed_mid_delivery(hookwire: Serve, receiver: Receiver) -> None:
+def test_gateway_killed_mid_delivery(hookwire: Serve, receiver: ThreadedReceiver) -> None:
     hw = hookwire("--lease-seconds", "2", "--retry-schedule", "0.2s,0.2s,0.2s", "--gateways", "1")
     path = "/held"
     receiver.hold(path, 1)
@@ -111,23 +116,25 @@ def test_gateway_killed_mid_delivery(hookwire: Serve, receiver: Receiver) -> Non
 
     event = hw.publish("payment.captured", {"amount": 42})
 
-    held = eventually(lambda: [r for r in receiver.requests(path) if r.held], what="held request")
+    held = eventually_sync(
+        lambda: [r for r in receiver.requests(path) if r.held], what="held request"
+    )
     assert held[0].webhook_id == event.id and held[0].signature_valid
     gateways = hw.gateway_pids()
     assert len(gateways) == 1, gateways
     os.kill(gateways[0], signal.SIGKILL)
 
-    restarted = eventually(
+    restarted = eventually_sync(
         lambda: [p for p in hw.gateway_pids() if p != gateways[0]], what="a new gateway"
     )
     assert gateways[0] not in hw.gateway_pids() and restarted
 
-    delivered = eventually(lambda: receiver.answered(path, 200), timeout=20)
+    delivered = eventually_sync(lambda: receiver.answered(path, 200), within=20)
     assert all(r.webhook_id == event.id for r in receiver.requests(path))
     assert all(r.signature_valid for r in receiver.requests(path))
     assert delivered[0].json()["data"] == {"amount": 42}
 
-    delivery = eventually(_state_is(hw, sub.id, dpb.DELIVERY_STATE_DELIVERED))
+    delivery = eventually_sync(_state_is(hw, sub.id, dpb.DELIVERY_STATE_DELIVERED))
     assert delivery.event_id == event.id
     attempts = hw.list_attempts(delivery.id)
     assert attempts and attempts[-1].status_code == 200, attempts
@@ -137,7 +144,9 @@ def test_gateway_killed_mid_delivery(hookwire: Serve, receiver: Receiver) -> Non
 # -- 4. the broker dies with work queued ------------------------------------------------------
 
 
-def test_broker_killed_loses_nothing(hookwire: Serve, receiver: Receiver, tmp_path: Path) -> None:
+def test_broker_killed_loses_nothing(
+    hookwire: Serve, receiver: ThreadedReceiver, tmp_path: Path
+) -> None:
     args = ("--lease-seconds", "2", "--retry-schedule", ",".join(["0.3s"] + ["1s"] * 15))
     hw = hookwire(*args)
     path = "/down"
@@ -158,7 +167,7 @@ def test_broker_killed_loses_nothing(hookwire: Serve, receiver: Receiver, tmp_pa
         assert not missing, f"{len(missing)} not yet received"
         return True
 
-    eventually(all_received, timeout=25)
+    eventually_sync(all_received, within=25)
     assert all(r.signature_valid for r in receiver.requests(path))
     assert {r.webhook_id for r in receiver.requests(path)} <= set(published)
 
@@ -168,7 +177,7 @@ def test_broker_killed_loses_nothing(hookwire: Serve, receiver: Receiver, tmp_pa
         assert states.count("DELIVERY_STATE_DELIVERED") == 50, states
         return deliveries
 
-    deliveries = eventually(all_delivered)
+    deliveries = eventually_sync(all_delivered)
     assert sorted(d.event_id for d in deliveries) == sorted(published)
 
 
@@ -183,7 +192,7 @@ def test_sigterm_stops_cleanly(hookwire: Serve) -> None:
     assert hw.proc.wait(30) == 0
     hw.wait_stdout_closed(10)
     assert "hookwire: stopped" in hw.stdout
-    eventually(lambda: not group_alive(hw.pid), timeout=10, what="no gateway left behind")
+    eventually_sync(lambda: not group_alive(hw.pid), within=10, what="no gateway left behind")
 
 
 def test_serve_exits_when_grpc_port_is_taken(hookwire: Serve) -> None:
@@ -199,7 +208,7 @@ def test_serve_exits_when_grpc_port_is_taken(hookwire: Serve) -> None:
     assert code != 0
     assert "broker listening" not in hw.stdout
     assert "cannot listen on" in hw.stderr()
-    eventually(lambda: not group_alive(hw.pid), timeout=10, what="no gateway left behind")
+    eventually_sync(lambda: not group_alive(hw.pid), within=10, what="no gateway left behind")
 
 
 # -- 6. the CLI tour ------------------------------------------------------------------------------
@@ -224,7 +233,7 @@ def _cli(hw: Hookwire, *args: str) -> Any:
     return json.loads(done.stdout)
 
 
-def test_cli_tour(hookwire: Serve, receiver: Receiver) -> None:
+def test_cli_tour(hookwire: Serve, receiver: ThreadedReceiver) -> None:
     hw = hookwire()
     path = "/hook"
     handshakes_before = len(receiver.handshakes)
@@ -242,20 +251,20 @@ def test_cli_tour(hookwire: Serve, receiver: Receiver) -> None:
     event = _cli(hw, "publish", "--type", "invoice.paid", "--data", '{"amount": 5}')["event"]
     assert event["id"].startswith("evt_") and event["type"] == "invoice.paid"
 
-    got = eventually(lambda: receiver.answered(path, 200), what="webhook received")
+    got = eventually_sync(lambda: receiver.answered(path, 200), what="webhook received")
     assert got[0].webhook_id == event["id"] and got[0].signature_valid, got[0].signature_error
     body = got[0].json()
     assert (body["id"], body["type"], body["data"]) == (event["id"], "invoice.paid", {"amount": 5})
 
     def delivered() -> dict[str, Any]:
         listed = _cli(hw, "deliveries", "list")["deliveries"]
-        mine = [d for d in listed if d["event_id"] == event["id"]]
+        mine: list[dict[str, Any]] = [d for d in listed if d["event_id"] == event["id"]]
         assert len(mine) == 1, listed
         assert mine[0]["subscription_id"] == created["id"]
         assert mine[0]["state"] == "DELIVERY_STATE_DELIVERED", mine[0]
         return mine[0]
 
-    delivery = eventually(delivered, what="CLI shows DELIVERED")
+    delivery = eventually_sync(delivered, what="CLI shows DELIVERED")
     attempts = _cli(hw, "attempts", "list", delivery["id"])["attempts"]
     assert len(attempts) == 1, attempts
     assert attempts[0]["delivery_id"] == delivery["id"]

@@ -7,10 +7,12 @@ import json
 from collections.abc import Callable
 
 import httpx
-from e2e_harness import Hookwire, Received, Receiver, eventually
 
 from hookwire.v1 import deliveries_pb2 as dpb
 from hookwire.v1 import subscriptions_pb2 as spb
+from tests.support.processes import Hookwire
+from tests.support.receivers import Received, ThreadedReceiver
+from tests.support.waiting import eventually_sync
 
 Serve = Callable[..., Hookwire]
 DATA = b'{ "amount" : 12.50, "currency": "EUR" }'  # as published, spacing and all
@@ -22,7 +24,7 @@ def fetch(url: str, **headers: str) -> httpx.Response:
 
 
 def test_thin_webhook_has_a_data_url_that_only_its_token_opens(
-    hookwire: Serve, receiver: Receiver
+    hookwire: Serve, receiver: ThreadedReceiver
 ) -> None:
     hw = hookwire()
     path = "/thin"
@@ -38,7 +40,7 @@ def test_thin_webhook_has_a_data_url_that_only_its_token_opens(
         assert set(got) == {event.id, other.id}, got
         return got
 
-    webhooks = eventually(both, what="two THIN webhooks")
+    webhooks = eventually_sync(both, what="two THIN webhooks")
     hit = webhooks[event.id]
     assert hit.signature_valid, hit.signature_error
     body = hit.json()
@@ -67,7 +69,7 @@ def test_thin_webhook_has_a_data_url_that_only_its_token_opens(
     assert swapped.status_code in (401, 404), swapped.status_code
     assert b"not for that token" not in swapped.content
 
-    eventually(
+    eventually_sync(
         lambda: (
             {d.state for d in hw.list_deliveries(subscription_id=sub.id)}
             == {dpb.DELIVERY_STATE_DELIVERED}

@@ -4,21 +4,19 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from integration_helpers import Api, Handler, Receiver, connect, eventually
 
 from broker.clock import ManualClock, SeededRandom
 from broker.config import BrokerConfig
 from broker.server import Broker
 from gateway.main import GatewayConfig, serve_gateway
-
-StartBroker = Callable[..., Awaitable[Broker]]
-StartGateway = Callable[..., Awaitable[None]]
-StartReceiver = Callable[[Handler], Awaitable[Receiver]]
+from tests.support.in_process import Api, StartBroker, StartGateway, connect
+from tests.support.receivers import Handler, InLoopReceiver, StartReceiver
+from tests.support.waiting import eventually
 
 
 @pytest.fixture
@@ -103,10 +101,10 @@ async def gateway(broker: Broker, start_gateway: StartGateway) -> None:
 
 @pytest.fixture
 async def start_receiver() -> AsyncIterator[StartReceiver]:
-    receivers: list[Receiver] = []
+    receivers: list[InLoopReceiver] = []
 
-    async def start(handler: Handler) -> Receiver:
-        receiver = await Receiver(handler).start()
+    async def start(handler: Handler) -> InLoopReceiver:
+        receiver = await InLoopReceiver(handler).start()
         receivers.append(receiver)
         return receiver
 

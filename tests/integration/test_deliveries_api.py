@@ -11,13 +11,15 @@ import pytest
 from aiohttp import web
 from google.protobuf.duration_pb2 import Duration
 from google.protobuf.timestamp_pb2 import Timestamp
-from integration_helpers import Api, Receiver, answer_status, eventually, expect_rpc_error
 
 from broker.clock import ManualClock
 from gateway import signing
 from hookwire.v1 import deliveries_pb2 as dpb
 from hookwire.v1 import events_pb2 as epb
 from hookwire.v1 import subscriptions_pb2 as spb
+from tests.support.in_process import Api, expect_rpc_error
+from tests.support.receivers import InLoopReceiver, answer_status
+from tests.support.waiting import eventually
 
 DELIVERED = dpb.DELIVERY_STATE_DELIVERED
 PENDING = dpb.DELIVERY_STATE_PENDING
@@ -29,7 +31,7 @@ async def publish(api: Api, event_type: str = "invoice.paid", data: bytes = b'{"
     return response.event.id
 
 
-async def subscribe(api: Api, receiver: Receiver, path: str = "/hooks", **fields: object):
+async def subscribe(api: Api, receiver: InLoopReceiver, path: str = "/hooks", **fields: object):
     url = f"http://127.0.0.1:{receiver.port}{path}"
     return await api.create_subscription(url=url, **fields)
 
@@ -196,13 +198,15 @@ async def test_failures_are_retried_on_the_subscriptions_schedule(
     sub = await subscribe(api, receiver, retry_schedule=[step, step, step])
     event_id = await publish(api)
 
-    for attempts in (1, 2):
-        waiting = await single_delivery(api, is_state(PENDING, attempts), subscription_id=sub.id)
+    for attempt_count in (1, 2):
+        waiting = await single_delivery(
+            api, is_state(PENDING, attempt_count), subscription_id=sub.id
+        )
         assert waiting.last_status_code == 500
         # Due 10 ms (+/-20 % jitter) after the failure, on the broker's clock.
         due = waiting.next_attempt_time.ToNanoseconds() / 1e9 - clock.now()
         assert 0.008 - 1e-6 <= due <= 0.012 + 1e-6
-        assert len(receiver.hits) == attempts
+        assert len(receiver.hits) == attempt_count
         clock.advance(1)
 
     delivery = await single_delivery(api, is_state(DELIVERED, 3), subscription_id=sub.id)

@@ -7,13 +7,15 @@ import pytest
 from aiohttp import web
 from google.protobuf.duration_pb2 import Duration
 from google.protobuf.timestamp_pb2 import Timestamp
-from integration_helpers import Api, Hit, answer_status, connect, eventually
 
 from broker.clock import ManualClock
 from broker.dispatcher import DispatchSettings
 from hookwire.v1 import deliveries_pb2 as dpb
 from hookwire.v1 import events_pb2 as epb
 from hookwire.v1 import subscriptions_pb2 as spb
+from tests.support.in_process import Api, connect
+from tests.support.receivers import Hit, answer_status
+from tests.support.waiting import eventually
 
 DAY = 86400.0
 # The dispatcher sleeps in real time until the next due delivery (at most max_idle); a short

@@ -3,20 +3,23 @@
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 import grpc
 import pytest
-from integration_helpers import Api, connect, expect_rpc_error
 
 from broker.clock import ManualClock
 from broker.publishing import PublishLimits
 from hookwire.v1 import events_pb2
+from tests.support.in_process import Api, connect, expect_rpc_error
 
 INVALID = grpc.StatusCode.INVALID_ARGUMENT
 
 
-def publish(event_type: str = "invoice.paid", data: bytes = b"{}", **fields: object):
-    return events_pb2.PublishEventRequest(type=event_type, data=data, **fields)  # type: ignore[arg-type]
+def publish(
+    event_type: str = "invoice.paid", data: bytes = b"{}", **fields: Any
+) -> events_pb2.PublishEventRequest:
+    return events_pb2.PublishEventRequest(type=event_type, data=data, **fields)
 
 
 async def all_events(api: Api, type_filter: str = "") -> list[events_pb2.Event]:
@@ -293,7 +296,7 @@ async def test_list_events_token_reused_with_other_filter_is_invalid(api: Api) -
     ],
 )
 async def test_bad_attributes_and_keys_are_invalid(
-    api: Api, fields: dict[str, object], field: str
+    api: Api, fields: dict[str, Any], field: str
 ) -> None:
     await expect_rpc_error(api.events.PublishEvent(publish(**fields)), INVALID, field)
     assert await all_events(api) == []

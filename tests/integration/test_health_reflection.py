@@ -6,9 +6,9 @@ import grpc
 from google.protobuf import descriptor_pb2
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
-from integration_helpers import Api, expect_rpc_error
 
 from broker.server import Broker
+from tests.support.in_process import Api, expect_rpc_error
 
 HOOKWIRE_SERVICES = {
     "hookwire.v1.EventService",

@@ -10,24 +10,20 @@ import io
 import json
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from typing import Any
 
 import aiohttp
 import pytest
-from conftest import StartBroker, StartGateway, StartReceiver
-from integration_helpers import (
-    Api,
-    Receiver,
-    answer_status,
-    connect,
-    eventually,
-    free_loopback_port,
-)
-from signers import SignedRequest, Signer, all_signers
 
 from broker.clock import ManualClock
 from broker.server import Broker
 from hookwire.v1 import events_pb2 as epb
 from hookwire.v1 import sources_pb2 as pb
+from tests.integration.signers import SignedRequest, Signer, all_signers
+from tests.support.in_process import Api, StartBroker, StartGateway, connect
+from tests.support.ports import free_port
+from tests.support.receivers import InLoopReceiver, StartReceiver, answer_status
+from tests.support.waiting import eventually
 
 SIGNERS = all_signers()
 
@@ -37,10 +33,10 @@ class Inbound:
     api: Api
     broker: Broker
     base: str
-    subscriber: Receiver
+    subscriber: InLoopReceiver
     clock: ManualClock
 
-    async def source(self, **fields: object) -> pb.Source:
+    async def source(self, **fields: Any) -> pb.Source:
         answer = await self.api.sources.CreateSource(
             pb.CreateSourceRequest(source=pb.Source(**fields))
         )
@@ -74,7 +70,7 @@ async def inbound(
     start_receiver: StartReceiver,
     clock: ManualClock,
 ) -> AsyncIterator[Inbound]:
-    port = free_loopback_port()
+    port = free_port()
     base = f"http://127.0.0.1:{port}"
     broker = await start_broker(public_url=base)
     await start_gateway(broker, http_address=f"127.0.0.1:{port}", clock=clock)
@@ -83,7 +79,7 @@ async def inbound(
         yield Inbound(api, broker, base, subscriber, clock)
 
 
-def webhook_types(receiver: Receiver) -> list[str]:
+def webhook_types(receiver: InLoopReceiver) -> list[str]:
     return [json.loads(hit.body)["type"] for hit in receiver.hits]
 
 
@@ -243,7 +239,7 @@ async def test_an_event_over_the_brokers_limit_gets_413_and_publishes_nothing(
 async def test_while_the_broker_is_down_requests_get_503_and_nothing_is_lost(
     start_broker: StartBroker, start_gateway: StartGateway, clock: ManualClock
 ) -> None:
-    gateway_port, broker_port = free_loopback_port(), free_loopback_port()
+    gateway_port, broker_port = free_port(), free_port()
     settings = {
         "db_name": "kept.db",
         "public_url": f"http://127.0.0.1:{gateway_port}",

@@ -10,13 +10,14 @@ from collections.abc import AsyncIterator
 import grpc
 from google.protobuf.duration_pb2 import Duration
 from google.protobuf.timestamp_pb2 import Timestamp
-from integration_helpers import Api, eventually, expect_rpc_error
 
 from broker.clock import ManualClock
 from broker.server import Broker
 from hookwire.v1 import deliveries_pb2 as dpb
 from hookwire.v1 import events_pb2 as epb
 from hookwire.v1 import subscriptions_pb2 as spb
+from tests.support.in_process import Api, expect_rpc_error
+from tests.support.waiting import eventually
 
 
 class FakeGatewayStream:

@@ -3,19 +3,21 @@ the INVALID_ARGUMENT / NOT_FOUND answers that name what is wrong."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import grpc
 import pytest
 from google.protobuf.duration_pb2 import Duration
-from integration_helpers import Api, expect_rpc_error
 
 from broker.clock import ManualClock
 from broker.server import Broker
 from hookwire.v1 import sources_pb2 as pb
+from tests.support.in_process import Api, expect_rpc_error
 
 GITHUB_SECRET = "It's a Secret to Everybody"
 
 
-async def create(api: Api, **fields: object) -> pb.Source:
+async def create(api: Api, **fields: Any) -> pb.Source:
     answer = await api.sources.CreateSource(pb.CreateSourceRequest(source=pb.Source(**fields)))
     return answer.source
 
@@ -135,7 +137,7 @@ async def test_pages_through_sources(api: Api) -> None:
     ],
 )  # fmt: skip
 async def test_bad_sources_are_refused_naming_the_field(
-    api: Api, fields: dict[str, object], field: str
+    api: Api, fields: dict[str, Any], field: str
 ) -> None:
     await expect_rpc_error(
         api.sources.CreateSource(pb.CreateSourceRequest(source=pb.Source(**fields))),

@@ -11,7 +11,9 @@ from broker.clock import ManualClock, SeededRandom
 from broker.domain import (
     AttemptResult,
     Decision,
+    Delivery,
     DeliveryState,
+    Lease,
     NewEvent,
     Outcome,
     Subscription,
@@ -20,7 +22,7 @@ from broker.domain import (
 )
 from broker.ids import IdFactory
 from broker.retry_policy import RetryPolicy
-from broker.storage.contract import Store
+from broker.storage.contract import Decide, Store
 from broker.storage.sqlite import SqliteStore
 
 NOW = 1_700_000_000.0
@@ -63,16 +65,16 @@ async def subscribe(
     return sub
 
 
-def decide_with(policy: RetryPolicy) -> object:
-    def decide(outcome: Outcome, delivery: object, sub: Subscription) -> Decision:
-        return policy.decide(outcome, delivery.attempt_count + 1, sub.retry_schedule,  # type: ignore[attr-defined]
+def decide_with(policy: RetryPolicy) -> Decide:
+    def decide(outcome: Outcome, delivery: Delivery, sub: Subscription) -> Decision:
+        return policy.decide(outcome, delivery.attempt_count + 1, sub.retry_schedule,
                              sub.failing_since, NOW, SeededRandom())  # fmt: skip
 
     return decide
 
 
-def outcome_for(lease: object, result: AttemptResult, status: int) -> Outcome:
-    return Outcome(lease.delivery.id, lease.lease_id, result, status, NOW, 0.01, "", "", None)  # type: ignore[attr-defined]
+def outcome_for(lease: Lease, result: AttemptResult, status: int) -> Outcome:
+    return Outcome(lease.delivery.id, lease.lease_id, result, status, NOW, 0.01, "", "", None)
 
 
 async def test_publish_queues_one_delivery_per_matching_subscription(
@@ -164,14 +166,14 @@ async def test_outcomes_apply_once_and_stale_leases_are_ignored(
         [outcome_for(old, AttemptResult.SUCCEEDED, 200)],
         decide,
         NOW,
-        ids.new,  # type: ignore[arg-type]
+        ids.new,
     )
     assert stale.applied == []
     applied = await store.record_outcomes(
         [outcome_for(new, AttemptResult.FAILED, 500)],
         decide,
         NOW,
-        ids.new,  # type: ignore[arg-type]
+        ids.new,
     )
     assert len(applied.applied) == 1
     delivery = await store.get_delivery(new.delivery.id)
@@ -194,7 +196,7 @@ async def test_gone_disables_subscription_and_fails_delivery(store: Store, ids: 
         [outcome_for(lease, AttemptResult.GONE, 410)],
         decide_with(RetryPolicy()),
         NOW,
-        ids.new,  # type: ignore[arg-type]
+        ids.new,
     )
     stored = await store.get_subscription(sub.id)
     assert stored is not None and stored.state is SubscriptionState.DISABLED
@@ -213,7 +215,7 @@ async def test_retry_revives_and_delete_cancels(store: Store, ids: IdFactory) ->
         [outcome_for(lease, AttemptResult.SUCCEEDED, 200)],
         decide_with(RetryPolicy()),
         NOW,
-        ids.new,  # type: ignore[arg-type]
+        ids.new,
     )
     revived = await store.retry_delivery(lease.delivery.id, NOW + 1)
     assert revived is not None and revived.state is DeliveryState.PENDING

@@ -10,7 +10,6 @@ import grpc
 import pytest
 from google.protobuf.duration_pb2 import Duration
 from google.protobuf.timestamp_pb2 import Timestamp
-from integration_helpers import Api, answer_status, connect, eventually, expect_rpc_error
 
 from broker.clock import ManualClock
 from broker.dispatcher import DispatchSettings
@@ -20,6 +19,9 @@ from gateway import signing
 from hookwire.v1 import deliveries_pb2 as dpb
 from hookwire.v1 import events_pb2 as epb
 from hookwire.v1 import subscriptions_pb2 as spb
+from tests.support.in_process import Api, connect, expect_rpc_error
+from tests.support.receivers import answer_status
+from tests.support.waiting import eventually
 
 DAY = 86400
 INVALID = grpc.StatusCode.INVALID_ARGUMENT

@@ -9,11 +9,11 @@ import pytest
 from google.protobuf.duration_pb2 import Duration
 from google.protobuf.field_mask_pb2 import FieldMask
 from google.protobuf.timestamp_pb2 import Timestamp
-from integration_helpers import Api, expect_rpc_error
 
 from broker.clock import ManualClock
 from hookwire.v1 import deliveries_pb2, events_pb2
 from hookwire.v1 import subscriptions_pb2 as spb
+from tests.support.in_process import Api, expect_rpc_error
 
 INVALID = grpc.StatusCode.INVALID_ARGUMENT
 DAY = 86400

@@ -8,19 +8,16 @@ import time
 
 import aiohttp
 import grpc
-from integration_helpers import (
-    Api,
-    answer_status,
-    eventually,
-    expect_rpc_error,
-    free_loopback_port,
-)
 
 from broker.server import Broker
 from gateway import signing
 from hookwire.v1 import deliveries_pb2 as dpb
 from hookwire.v1 import events_pb2 as epb
 from hookwire.v1 import subscriptions_pb2 as spb
+from tests.support.in_process import Api, expect_rpc_error
+from tests.support.ports import free_port
+from tests.support.receivers import answer_status
+from tests.support.waiting import eventually
 
 
 async def thin_notification(api: Api, receiver, event_type: str, data: bytes, **publish):
@@ -40,15 +37,15 @@ async def thin_notification(api: Api, receiver, event_type: str, data: bytes, **
     return sub, event_id, hit
 
 
-async def fetch(url: str, **kwargs: object) -> tuple[int, bytes, str]:
-    async with aiohttp.ClientSession() as session, session.get(url, **kwargs) as response:
+async def fetch(url: str, headers: dict[str, str] | None = None) -> tuple[int, bytes, str]:
+    async with aiohttp.ClientSession() as session, session.get(url, headers=headers) as response:
         return response.status, await response.read(), response.content_type
 
 
 async def test_thin_notification_data_is_fetched_back_with_its_token(
     api: Api, broker: Broker, start_gateway, start_receiver
 ) -> None:
-    port = free_loopback_port()
+    port = free_port()
     await start_gateway(broker, http_address=f"127.0.0.1:{port}")
     receiver = await start_receiver(answer_status(200))
     data = b'{ "amount" : 12.50 }'

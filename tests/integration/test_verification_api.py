@@ -8,11 +8,12 @@ import asyncio
 import grpc
 from aiohttp import web
 from google.protobuf.field_mask_pb2 import FieldMask
-from integration_helpers import Api, Hit, answer_status, connect, echo_token, expect_rpc_error
 
 from broker.server import Broker
 from broker.subscriptions import SubscriptionSettings
 from hookwire.v1 import subscriptions_pb2 as spb
+from tests.support.in_process import Api, connect, expect_rpc_error
+from tests.support.receivers import Hit, answer_status, echo_token
 
 FAILED_PRECONDITION = grpc.StatusCode.FAILED_PRECONDITION
 

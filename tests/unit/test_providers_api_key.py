@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import pytest
-from inbound_fixtures import inbound_request, resolved_source
 
 from gateway.providers.api_key import PROVIDERS
 from gateway.providers.base import InboundRequest, Refused, ResolvedSource
+from tests.support.inbound import inbound_request, resolved_source
 
 PROVIDER = PROVIDERS[0]
 KEY = "hwk_live_8f2c1d9e7b6a5f4e3d2c1b0a"

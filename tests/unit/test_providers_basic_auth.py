@@ -5,10 +5,10 @@ from __future__ import annotations
 import base64
 
 import pytest
-from inbound_fixtures import inbound_request, resolved_source
 
 from gateway.providers.base import InboundRequest, Refused, ResolvedSource
 from gateway.providers.basic_auth import PROVIDERS
+from tests.support.inbound import inbound_request, resolved_source
 
 PROVIDER = PROVIDERS[0]
 SECRET = "hookwire:s3cr3t-p4ss:with-colon"
@@ -21,7 +21,7 @@ def basic(credential: str | bytes) -> str:
     return "Basic " + base64.b64encode(raw).decode()
 
 
-def request(authorization: str | None, body: bytes = BODY, **headers: str) -> InboundRequest:
+def request(authorization: str | None, body: bytes = BODY, /, **headers: str) -> InboundRequest:
     if authorization is not None:
         headers["Authorization"] = authorization
     return inbound_request(headers, body)

@@ -6,10 +6,10 @@ import hashlib
 import hmac
 
 import pytest
-from inbound_fixtures import inbound_request, resolved_source
 
 from gateway.providers.base import InboundRequest, Refused, ResolvedSource
 from gateway.providers.bitbucket import PROVIDERS
+from tests.support.inbound import inbound_request, resolved_source
 
 PROVIDER = PROVIDERS[0]
 SECRET = "bitbucket_secret"

@@ -8,11 +8,11 @@ import hashlib
 import hmac
 
 import pytest
-from inbound_fixtures import inbound_request, resolved_source
 
 from broker import subscription_rules
 from gateway.providers.base import InboundRequest, Refused, ResolvedSource
 from gateway.providers.generic_hmac import HEADER_NAME, PROVIDERS, option_problem
+from tests.support.inbound import inbound_request, resolved_source
 
 PROVIDER = PROVIDERS[0]
 SECRET = "0123456789abcdef0123456789abcdef"

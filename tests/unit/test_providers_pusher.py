@@ -7,10 +7,10 @@ import hmac
 import json
 
 import pytest
-from inbound_fixtures import inbound_request, resolved_source
 
 from gateway.providers.base import InboundRequest, Refused, ResolvedSource
 from gateway.providers.pusher import PROVIDERS
+from tests.support.inbound import inbound_request, resolved_source
 
 PROVIDER = PROVIDERS[0]
 KEY = "a1b2c3d4e5f6a7b8c9d0"

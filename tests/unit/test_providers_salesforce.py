@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import pytest
-from inbound_fixtures import inbound_request, resolved_source
 
 from gateway.providers.base import InboundRequest, Refused, ResolvedSource
 from gateway.providers.salesforce import PROVIDERS
+from tests.support.inbound import inbound_request, resolved_source
 
 PROVIDER = PROVIDERS[0]
 ORG_18 = "00D5g000004XyZ1EAK"

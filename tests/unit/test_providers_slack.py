@@ -8,10 +8,10 @@ import json
 from urllib.parse import urlencode
 
 import pytest
-from inbound_fixtures import inbound_request, resolved_source
 
 from gateway.providers.base import InboundRequest, Refused, Reply, ResolvedSource
 from gateway.providers.slack import PROVIDERS
+from tests.support.inbound import inbound_request, resolved_source
 
 PROVIDER = PROVIDERS[0]
 SECRET = "8f742231b10e8888abcd99yyyzzz85a5"

@@ -7,10 +7,10 @@ import hashlib
 import hmac
 
 import pytest
-from inbound_fixtures import inbound_request, resolved_source
 
 from gateway.providers.base import InboundRequest, Provider, Refused, ResolvedSource
 from gateway.providers.standard_webhooks import PROVIDERS
+from tests.support.inbound import inbound_request, resolved_source
 
 BY_NAME = {p.name: p for p in PROVIDERS}
 STANDARD = BY_NAME["standard_webhooks"]

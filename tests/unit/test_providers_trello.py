@@ -8,10 +8,10 @@ import hmac
 import json
 
 import pytest
-from inbound_fixtures import inbound_request, resolved_source
 
 from gateway.providers.base import InboundRequest, Refused, Reply, ResolvedSource
 from gateway.providers.trello import PROVIDERS
+from tests.support.inbound import inbound_request, resolved_source
 
 PROVIDER = PROVIDERS[0]
 SECRET = "trello_secret"

@@ -8,10 +8,10 @@ import hmac
 from urllib.parse import urlencode
 
 import pytest
-from inbound_fixtures import inbound_request, resolved_source
 
 from gateway.providers.base import InboundRequest, Refused, ResolvedSource
 from gateway.providers.twilio import PROVIDERS
+from tests.support.inbound import inbound_request, resolved_source
 
 PROVIDER = PROVIDERS[0]
 TOKEN = "12345"

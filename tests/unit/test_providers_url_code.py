@@ -6,10 +6,10 @@ from __future__ import annotations
 from urllib.parse import urlencode
 
 import pytest
-from inbound_fixtures import inbound_request, resolved_source
 
 from gateway.providers.base import InboundRequest, Refused, Reply, ResolvedSource
 from gateway.providers.url_code import PROVIDERS
+from tests.support.inbound import inbound_request, resolved_source
 
 BY_NAME = {provider.name: provider for provider in PROVIDERS}
 MAILCHIMP = BY_NAME["mailchimp"]

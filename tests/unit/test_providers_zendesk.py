@@ -6,12 +6,13 @@ import base64
 import hashlib
 import hmac
 import time
+from collections.abc import Mapping
 
 import pytest
-from inbound_fixtures import inbound_request, resolved_source
 
 from gateway.providers.base import InboundRequest, Refused, ResolvedSource
 from gateway.providers.zendesk import PROVIDERS
+from tests.support.inbound import inbound_request, resolved_source
 
 PROVIDER = PROVIDERS[0]
 SECRET = "zendesk_secret"
@@ -36,9 +37,13 @@ def sign(secret: str, timestamp: str, body: bytes) -> str:
 
 
 def request(
-    signature: str | None, timestamp: str | None = VECTOR_TS, body: bytes = BODY, **extra: str
+    signature: str | None,
+    timestamp: str | None = VECTOR_TS,
+    body: bytes = BODY,
+    *,
+    extra: Mapping[str, str] | None = None,
 ) -> InboundRequest:
-    headers = dict(extra)
+    headers = dict(extra or {})
     if signature is not None:
         headers["X-Zendesk-Webhook-Signature"] = signature
     if timestamp is not None:
@@ -61,7 +66,7 @@ def test_protocols_vector() -> None:
 
 def test_accepts_event_with_raw_type_and_invocation_id() -> None:
     signed = request(
-        sign(SECRET, VECTOR_TS, BODY), **{"X-Zendesk-Webhook-Invocation-Id": INVOCATION}
+        sign(SECRET, VECTOR_TS, BODY), extra={"X-Zendesk-Webhook-Invocation-Id": INVOCATION}
     )
     accepted = PROVIDER.authenticate(signed, source(), NOW + 30)
     assert accepted.event_type == "zen:event-type:ticket.created"

@@ -2,8 +2,8 @@ import pytest
 
 from broker import subscription_rules as rules
 from broker.clock import SeededRandom
-from broker.errors import InvalidArgument
 from broker.credentials import new_hmac_secret
+from broker.errors import InvalidArgument
 
 
 @pytest.mark.parametrize(

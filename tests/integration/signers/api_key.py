@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import uuid
 
-from signers import SignedRequest, Signer
+from tests.integration.signers import SignedRequest, Signer
 
 
 def sign(secret: str, url: str, now: int) -> SignedRequest:

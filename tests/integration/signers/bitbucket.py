@@ -7,7 +7,7 @@ import hmac
 import json
 import uuid
 
-from signers import SignedRequest, Signer
+from tests.integration.signers import SignedRequest, Signer
 
 
 def sign(secret: str, url: str, now: int) -> SignedRequest:

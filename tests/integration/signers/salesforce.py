@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import uuid
 
-from signers import SignedRequest, Signer
+from tests.integration.signers import SignedRequest, Signer
 
 ENVELOPE = """<?xml version="1.0" encoding="UTF-8"?>
 <soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/" \

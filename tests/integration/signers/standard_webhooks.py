@@ -10,7 +10,7 @@ import json
 import uuid
 from collections.abc import Callable
 
-from signers import SignedRequest, Signer
+from tests.integration.signers import SignedRequest, Signer
 
 
 def _key(secret: str) -> bytes:

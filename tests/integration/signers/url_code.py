@@ -6,7 +6,7 @@ from __future__ import annotations
 import uuid
 from urllib.parse import urlencode
 
-from signers import SignedRequest, Signer
+from tests.integration.signers import SignedRequest, Signer
 
 FORM = {"Content-Type": "application/x-www-form-urlencoded"}
 

@@ -10,7 +10,7 @@ import json
 import uuid
 from datetime import UTC, datetime
 
-from signers import SignedRequest, Signer
+from tests.integration.signers import SignedRequest, Signer
 
 
 def sign(secret: str, url: str, now: int) -> SignedRequest:

@@ -1,4 +1,4 @@
-"""Builders shared by the inbound provider tests (`test_providers_*.py`).
+"""Builders shared by the inbound provider tests (tests/unit/test_providers_*.py).
 
 `inbound_request` is a webhook as the gateway receives it and `resolved_source` the source it
 is addressed to; both default to source `src_1` at `https://hooks.example.com/in/src_1`.

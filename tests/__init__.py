@@ -1,0 +1,1 @@
+"""Hookwire's tests: a package, so that helpers are imported as `tests.support.<module>`."""
