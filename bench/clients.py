@@ -14,7 +14,9 @@ from typing import Any
 import aiohttp
 import grpc
 import payload
+from processes import ADMIN_TOKEN
 
+from gateway.broker_channel import bearer_interceptors
 from hookwire.v1 import deliveries_pb2 as dpb
 from hookwire.v1 import deliveries_pb2_grpc as drpc
 from hookwire.v1 import events_pb2 as epb
@@ -47,7 +49,9 @@ class Api:
     """The broker's three services over one channel; use as `async with Api(address)`."""
 
     def __init__(self, address: str) -> None:
-        self.channel = grpc.aio.insecure_channel(address, options=GRPC_OPTIONS)
+        self.channel = grpc.aio.insecure_channel(
+            address, options=GRPC_OPTIONS, interceptors=bearer_interceptors(ADMIN_TOKEN)
+        )
         self.events = erpc.EventServiceStub(self.channel)
         self.subscriptions = srpc.SubscriptionServiceStub(self.channel)
         self.deliveries = drpc.DeliveryServiceStub(self.channel)

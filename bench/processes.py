@@ -44,10 +44,20 @@ def hookwire_command() -> list[str]:
     return [str(script)] if script.exists() else [sys.executable, "-m", "hookwire.cli"]
 
 
+# Provisioned tokens (as a deployment would): the harness calls as admin, and a separately
+# started `hookwire gateway` presents the gateway token the broker was given.
+ADMIN_TOKEN = "bench-admin-token-" + "a" * 32
+GATEWAY_TOKEN = "bench-gateway-token-" + "g" * 32
+
+
 def base_env(**extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("HOOKWIRE_")}
     env.update(
-        HOOKWIRE_ALLOWED_CIDRS="127.0.0.0/8", HOOKWIRE_LOG_LEVEL="WARNING", PYTHONUNBUFFERED="1"
+        HOOKWIRE_ALLOWED_CIDRS="127.0.0.0/8",
+        HOOKWIRE_LOG_LEVEL="WARNING",
+        PYTHONUNBUFFERED="1",
+        HOOKWIRE_ADMIN_TOKEN=ADMIN_TOKEN,
+        HOOKWIRE_GATEWAY_TOKEN=GATEWAY_TOKEN,
     )
     env.update(extra)
     return env

@@ -12,6 +12,7 @@ from broker.lifecycle import LifecycleSettings
 from broker.publishing import PublishLimits
 from broker.retry_policy import RetryPolicy
 from broker.subscriptions import SubscriptionSettings
+from broker.tokens import AccessSettings, check_provisioned
 from hookwire.durations import parse_duration, parse_durations
 
 DEFAULT_DATABASE_URL = "sqlite:///./hookwire.db"
@@ -30,6 +31,7 @@ class BrokerConfig:
     dispatch: DispatchSettings = field(default_factory=DispatchSettings)
     retry: RetryPolicy = field(default_factory=RetryPolicy)
     lifecycle: LifecycleSettings = field(default_factory=LifecycleSettings)
+    access: AccessSettings = field(default_factory=AccessSettings)
 
     @classmethod
     def from_env(
@@ -48,8 +50,10 @@ class BrokerConfig:
             text = env.get(name, "").strip()
             return parse_duration(text) if text else default
 
+        database_url = env.get("HOOKWIRE_DATABASE_URL", DEFAULT_DATABASE_URL)
+        admin = check_provisioned("HOOKWIRE_ADMIN_TOKEN", env.get("HOOKWIRE_ADMIN_TOKEN", ""))
         values: dict[str, object] = {
-            "database_url": env.get("HOOKWIRE_DATABASE_URL", DEFAULT_DATABASE_URL),
+            "database_url": database_url,
             "grpc_address": env.get("HOOKWIRE_GRPC_ADDRESS", DEFAULT_GRPC_ADDRESS),
             "public_url": env.get("HOOKWIRE_PUBLIC_URL")
             or f"http://{env.get('HOOKWIRE_HTTP_ADDRESS', DEFAULT_HTTP_ADDRESS)}",
@@ -77,6 +81,13 @@ class BrokerConfig:
                     "HOOKWIRE_VERIFICATION_TIMEOUT", subs.verification_timeout
                 ),
                 rotation_overlap=seconds("HOOKWIRE_ROTATION_OVERLAP", subs.rotation_overlap),
+            ),
+            "access": AccessSettings(
+                admin=admin,
+                gateway=check_provisioned(
+                    "HOOKWIRE_GATEWAY_TOKEN", env.get("HOOKWIRE_GATEWAY_TOKEN", "")
+                ),
+                write_admin_token_file=not admin,
             ),
             "lifecycle": LifecycleSettings(
                 warn_before=seconds("HOOKWIRE_EXPIRY_WARNING", life.warn_before),

@@ -282,3 +282,31 @@ class Source:
         return secrets_valid_now(
             self.secret, self.previous_secret, self.previous_secret_expire_time, now
         )
+
+
+class Role(StrEnum):
+    """What an API token may do (see `broker.grpc.access` for the RPCs of each)."""
+
+    ADMIN = "ADMIN"
+    MANAGER = "MANAGER"
+    PUBLISHER = "PUBLISHER"
+    READER = "READER"
+    GATEWAY = "GATEWAY"
+
+
+@dataclass(slots=True)
+class ApiToken:
+    """A bearer credential. Only a hash of its secret is kept; `event_types`, when set,
+    limits a publisher to the types those patterns match."""
+
+    id: str
+    role: Role
+    event_types: list[str]
+    description: str
+    secret_hash: str
+    create_time: float
+    expire_time: float = 0.0  # 0: never
+    revoke_time: float = 0.0  # 0: live
+
+    def live(self, now: float) -> bool:
+        return not self.revoke_time and (not self.expire_time or self.expire_time > now)

@@ -37,6 +37,10 @@ class Unauthenticated(BrokerError):
     """The caller's credential does not grant this (no detail of why is given)."""
 
 
+class PermissionDenied(BrokerError):
+    """The caller is known but its role or scope does not grant this; says what is missing."""
+
+
 class FailedPrecondition(BrokerError):
     """The request is well-formed but the system is not in a state to do it."""
 

@@ -24,6 +24,7 @@ class GatewaySession:
     """One connected gateway stream."""
 
     gateway_id: str
+    token_id: str = ""  # the API token that opened the stream
     credits: int = 0
     outbox: asyncio.Queue[Outgoing] = field(default_factory=asyncio.Queue)
     verifying: set[str] = field(default_factory=set)
@@ -40,8 +41,8 @@ class GatewayHub:
     def sessions(self) -> list[GatewaySession]:
         return list(self._sessions)
 
-    def attach(self, gateway_id: str) -> GatewaySession:
-        session = GatewaySession(gateway_id)
+    def attach(self, gateway_id: str, token_id: str = "") -> GatewaySession:
+        session = GatewaySession(gateway_id, token_id)
         self._sessions.append(session)
         return session
 
@@ -56,6 +57,11 @@ class GatewayHub:
         for task_id in session.verifying:
             self._settle(task_id, VerificationResult(False, "the gateway disconnected"))
         session.outbox.put_nowait(None)
+
+    def end_sessions_of(self, token_id: str) -> None:
+        """End the streams a token opened (it was revoked); their leases fall due again."""
+        for session in [s for s in self._sessions if s.token_id == token_id]:
+            self.detach(session)
 
     def grant(self, session: GatewaySession, credits: int) -> None:
         if credits > 0:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 
 import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
@@ -13,14 +14,17 @@ from broker.clock import Clock, RandomSource, SystemClock, SystemRandom
 from broker.config import BrokerConfig, sqlite_path
 from broker.deliveries import DeliveryManager
 from broker.dispatcher import Dispatcher, Wakeup
+from broker.domain import Role
 from broker.events import EventManager
 from broker.gateway_hub import GatewayHub
+from broker.grpc.access import AccessControl
 from broker.grpc.deliveries import DeliveryService
 from broker.grpc.events import EventService
 from broker.grpc.services import SERVICE_NAMES, add_services
 from broker.grpc.sources import SourceService
 from broker.grpc.status import ErrorTranslation
 from broker.grpc.subscriptions import SubscriptionService
+from broker.grpc.tokens import TokenService
 from broker.ids import IdFactory
 from broker.lifecycle import LifecycleSweeper
 from broker.publishing import Publisher
@@ -28,6 +32,8 @@ from broker.sources import SourceManager
 from broker.storage.contract import Store
 from broker.storage.sqlite import SqliteStore
 from broker.subscriptions import SubscriptionManager
+from broker.tokens import TokenManager
+from hookwire.local_token import admin_token_file
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +45,15 @@ async def open_store(database_url: str) -> Store:
     if database_url.startswith("sqlite:"):
         return await SqliteStore.open(sqlite_path(database_url))
     raise ValueError(f"unsupported database URL {database_url.split(':', 1)[0]!r}")
+
+
+def write_owner_only(path: str, text: str) -> str:
+    """Write a file only its owner may read; returns its absolute path."""
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "w") as file:
+        os.fchmod(file.fileno(), 0o600)  # an existing file keeps its mode otherwise
+        file.write(text)
+    return os.path.abspath(path)
 
 
 class Broker:
@@ -53,6 +68,7 @@ class Broker:
         self.publisher: Publisher
         self.dispatcher: Dispatcher
         self.hub: GatewayHub
+        self.tokens: TokenManager
         self._server: grpc.aio.Server
         self._health = HealthServicer()
 
@@ -85,6 +101,10 @@ class Broker:
         ids = IdFactory(self.clock, self.rng)
         wakeup = Wakeup()
         self.hub = GatewayHub(on_credit=wakeup.capacity)
+        self.tokens = TokenManager(
+            self.store, self.clock, self.rng, ids, self.config.access, self.hub.end_sessions_of
+        )
+        await self._write_first_admin_token()
         self.publisher = Publisher(self.store, self.clock, ids, wakeup.work, self.config.publish)
         self.dispatcher = Dispatcher(
             self.store, self.hub, wakeup, self.clock, self.rng, ids,
@@ -98,7 +118,7 @@ class Broker:
             self.config.subscriptions,
         )  # fmt: skip
         self._server = grpc.aio.server(
-            interceptors=[ErrorTranslation()],
+            interceptors=[AccessControl(self.tokens), ErrorTranslation()],
             options=[
                 ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
                 ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
@@ -118,6 +138,7 @@ class Broker:
             SourceService(
                 SourceManager(self.store, self.clock, self.rng, ids), self.config.public_url
             ),
+            TokenService(self.tokens),
         )
         health_pb2_grpc.add_HealthServicer_to_server(self._health, self._server)
         reflection.enable_server_reflection(
@@ -139,6 +160,19 @@ class Broker:
         for name in ("", *SERVICE_NAMES):
             await self._health.set(name, health_pb2.HealthCheckResponse.SERVING)
         log.info("broker listening on port %d", self.port)
+
+    async def _write_first_admin_token(self) -> None:
+        """Zero-setup: a database with no token and no provisioned admin gets an admin
+        token at first start, written beside it for the owner only (never logged)."""
+        access = self.config.access
+        path = admin_token_file(self.config.database_url)
+        if not access.write_admin_token_file or access.admin or path is None:
+            return
+        if await self.tokens.any_stored():
+            return
+        _, secret = await self.tokens.create(Role.ADMIN, [], "local admin, made at first start", 0)
+        written = write_owner_only(str(path), secret + "\n")
+        log.info("admin token written to %s (mode 0600)", written)
 
     async def stop(self, grace: float = 10.0) -> None:
         """Drain: health NOT_SERVING, finish in-flight RPCs, commit queued work, close."""

@@ -9,15 +9,15 @@ import os
 import signal
 import socket
 import time
-from collections.abc import Coroutine
-from dataclasses import dataclass
+from collections.abc import Coroutine, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
-import grpc
 from aiohttp import web
 
 from gateway import WallTime
 from gateway.address_guard import AddressPolicy
+from gateway.broker_channel import broker_channel
 from gateway.http_app import build_app
 from gateway.inbound import DEFAULT_MAX_BODY, InboundReceiver, InboundSettings
 from gateway.providers import registry
@@ -39,6 +39,17 @@ class GatewayConfig:
     public_url: str = ""  # how subscribers reach this gateway; default http://<http_address>
     max_inbound_bytes: int = DEFAULT_MAX_BODY
     parent_pid: int = 0  # when set, drain and exit once that process is gone
+    token: str = field(default="", repr=False)  # the gateway's API token
+
+    @staticmethod
+    def token_from_env(env: Mapping[str, str]) -> str:
+        """`HOOKWIRE_GATEWAY_TOKEN`, or the first line of `HOOKWIRE_GATEWAY_TOKEN_FILE`."""
+        token = env.get("HOOKWIRE_GATEWAY_TOKEN", "")
+        path = env.get("HOOKWIRE_GATEWAY_TOKEN_FILE", "")
+        if not token and path:
+            with open(path) as file:
+                token = file.readline().strip()
+        return token
 
     @classmethod
     def from_env(cls, **overrides: object) -> GatewayConfig:
@@ -50,6 +61,7 @@ class GatewayConfig:
             "concurrency": int(env.get("HOOKWIRE_GATEWAY_CONCURRENCY", cls.concurrency)),
             "public_url": env.get("HOOKWIRE_PUBLIC_URL", ""),
             "max_inbound_bytes": int(env.get("HOOKWIRE_MAX_INBOUND_BYTES", DEFAULT_MAX_BODY)),
+            "token": cls.token_from_env(env),
         }
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)  # type: ignore[arg-type]
@@ -71,7 +83,7 @@ async def serve_gateway(
     gateway_id = config.gateway_id or f"{socket.gethostname()}:{os.getpid()}"
     session = make_session(policy, max_connections=max(config.concurrency, 16))
     host, port = _split_address(config.http_address)
-    async with grpc.aio.insecure_channel(config.broker_address) as channel:
+    async with broker_channel(config.broker_address, config.token) as channel:
         inbound = InboundReceiver(
             channel,
             registry(),

@@ -11,7 +11,7 @@ import sys
 # print warnings ("skipping fork() handlers"). Read once, when grpc is first imported.
 os.environ.setdefault("GRPC_ENABLE_FORK_SUPPORT", "0")
 
-from hookwire import client_commands, listen, serve, source_commands
+from hookwire import client_commands, listen, serve, source_commands, token_commands
 
 DEFAULT_ADDRESS = os.environ.get("HOOKWIRE_GRPC_ADDRESS", "127.0.0.1:50051")
 
@@ -20,11 +20,17 @@ def build_parser() -> argparse.ArgumentParser:
     """Every command's parser; each sets the `handler` that runs it and returns the exit code."""
     parser = argparse.ArgumentParser(prog="hookwire", description=__doc__)
     parser.add_argument("--address", default=DEFAULT_ADDRESS, help="broker gRPC address")
+    parser.add_argument(
+        "--token",
+        default="",
+        help="API token (default: HOOKWIRE_TOKEN, or the admin token a local serve wrote)",
+    )
     commands = parser.add_subparsers(dest="command", required=True)
     serve.add_parsers(commands)
     listen.add_parsers(commands)
     client_commands.add_parsers(commands)
     source_commands.add_parsers(commands)
+    token_commands.add_parsers(commands)
     return parser
 
 

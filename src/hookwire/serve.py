@@ -15,6 +15,7 @@ import argparse
 import asyncio
 import logging
 import os
+import secrets
 import signal
 import sys
 from collections.abc import Mapping
@@ -126,9 +127,14 @@ def config_from_flags(
 
 
 async def _spawn_gateway(
-    broker_address: str, http_address: str, index: int
+    broker_address: str, http_address: str, index: int, token: str
 ) -> asyncio.subprocess.Process:
-    env = dict(os.environ, HOOKWIRE_GRPC_ADDRESS=broker_address, HOOKWIRE_HTTP_ADDRESS=http_address)
+    env = dict(
+        os.environ,
+        HOOKWIRE_GRPC_ADDRESS=broker_address,
+        HOOKWIRE_HTTP_ADDRESS=http_address,
+        HOOKWIRE_GATEWAY_TOKEN=token,
+    )
     return await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
@@ -162,12 +168,18 @@ async def serve(config: BrokerConfig, http_address: str, gateways: int) -> None:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
+    # Its own gateways get a gateway credential without the operator doing anything: the
+    # provisioned one, or one made for this run (never stored, gone when serve stops).
+    token = config.access.gateway or secrets.token_urlsafe(32)
+    config = replace(config, access=replace(config.access, gateway=token))
     # The real clock unless HOOKWIRE_CLOCK_FILE names a test clock (broker.clock.FileClock).
     broker = await Broker.start(config, clock=clock_from_env())
     host = config.grpc_address.rpartition(":")[0] or "127.0.0.1"
     broker_address = f"{host}:{broker.port}"
     print(f"hookwire: broker listening on {broker_address}", flush=True)
-    children = [await _spawn_gateway(broker_address, http_address, i) for i in range(gateways)]
+    children = [
+        await _spawn_gateway(broker_address, http_address, i, token) for i in range(gateways)
+    ]
     print(f"hookwire: {gateways} gateway(s) on http://{http_address}", flush=True)
     watchers = [asyncio.create_task(child.wait()) for child in children]
     stopper = asyncio.create_task(stop.wait())
@@ -178,7 +190,7 @@ async def serve(config: BrokerConfig, http_address: str, gateways: int) -> None:
                 log.warning(
                     "gateway %d exited with %s; restarting", index, children[index].returncode
                 )
-                children[index] = await _spawn_gateway(broker_address, http_address, index)
+                children[index] = await _spawn_gateway(broker_address, http_address, index, token)
                 watchers[index] = asyncio.create_task(children[index].wait())
     print("hookwire: shutting down", flush=True)
     await _stop_gateways(children)

@@ -220,7 +220,9 @@ def _hookwire_command() -> list[str]:
 
 
 def _cli(hw: Hookwire, *args: str) -> Any:
+    # As a user would: no token given, the CLI finds the one serve wrote by the database.
     env = {k: v for k, v in os.environ.items() if not k.startswith("HOOKWIRE_")}
+    env["HOOKWIRE_DATABASE_URL"] = f"sqlite:///{hw.database}"
     done = subprocess.run(
         [*_hookwire_command(), "--address", hw.address, *args],
         capture_output=True,
@@ -234,7 +236,13 @@ def _cli(hw: Hookwire, *args: str) -> Any:
 
 
 def test_cli_tour(hookwire: Serve, receiver: ThreadedReceiver) -> None:
-    hw = hookwire()
+    hw = hookwire(env={"HOOKWIRE_ADMIN_TOKEN": ""})  # zero setup: serve writes a token file
+    token_file = hw.admin_token_file()
+    assert token_file.stat().st_mode & 0o777 == 0o600
+    token = token_file.read_text().strip()
+    assert token.startswith("hwk_")
+    assert f"admin token written to {token_file}" in hw.stderr()  # where, never what
+    assert token not in hw.stdout + hw.stderr()
     path = "/hook"
     handshakes_before = len(receiver.handshakes)
 

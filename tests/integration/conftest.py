@@ -13,8 +13,16 @@ import pytest
 from broker.clock import ManualClock, SeededRandom
 from broker.config import BrokerConfig
 from broker.server import Broker
+from broker.tokens import AccessSettings
 from gateway.main import GatewayConfig, serve_gateway
-from tests.support.in_process import Api, StartBroker, StartGateway, connect
+from tests.support.in_process import (
+    ADMIN_TOKEN,
+    GATEWAY_TOKEN,
+    Api,
+    StartBroker,
+    StartGateway,
+    connect,
+)
 from tests.support.receivers import Handler, InLoopReceiver, StartReceiver
 from tests.support.waiting import eventually
 
@@ -32,6 +40,7 @@ async def start_broker(tmp_path: Path, clock: ManualClock) -> AsyncIterator[Star
     async def start(db_name: str = "", **settings: Any) -> Broker:
         db = tmp_path / (db_name or f"hookwire-{len(started)}.db")
         settings.setdefault("grpc_address", "127.0.0.1:0")
+        settings.setdefault("access", AccessSettings(admin=ADMIN_TOKEN, gateway=GATEWAY_TOKEN))
         config = BrokerConfig(database_url=f"sqlite:///{db}", **settings)
         broker = await Broker.start(config, clock=clock, rng=SeededRandom(len(started)))
         started.append(broker)
@@ -51,6 +60,13 @@ async def broker(start_broker: StartBroker) -> Broker:
 @pytest.fixture
 async def api(broker: Broker) -> AsyncIterator[Api]:
     async with connect(broker) as client:
+        yield client
+
+
+@pytest.fixture
+async def gateway_api(broker: Broker) -> AsyncIterator[Api]:
+    """Stubs calling as a gateway (the only role that may lease deliveries)."""
+    async with connect(broker, GATEWAY_TOKEN) as client:
         yield client
 
 
@@ -77,6 +93,7 @@ async def start_gateway(start_broker: StartBroker) -> AsyncIterator[StartGateway
             allowed_cidrs=allowed_cidrs,
             concurrency=concurrency,
             gateway_id=f"test-gateway-{len(running)}",
+            token=GATEWAY_TOKEN,
         )
         serving = serve_gateway(config, stop, clock.now) if clock else serve_gateway(config, stop)
         task = asyncio.create_task(serving)

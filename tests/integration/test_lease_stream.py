@@ -65,10 +65,10 @@ async def wait_attached(broker: Broker, count: int) -> None:
 
 
 async def test_lease_carries_event_subscription_and_signing_secret(
-    api: Api, broker: Broker
+    api: Api, gateway_api: Api, broker: Broker
 ) -> None:
     sub = await api.create_subscription(url="https://hooks.example.com/x", event_types=["a.*"])
-    stream = FakeGatewayStream(api, "fake-1", credits=1)
+    stream = FakeGatewayStream(gateway_api, "fake-1", credits=1)
     await wait_attached(broker, 1)
     published = await api.events.PublishEvent(
         epb.PublishEventRequest(type="a.b", data=b'{"k":1}', include_data=True)
@@ -106,16 +106,16 @@ async def test_lease_carries_event_subscription_and_signing_secret(
 
 
 async def test_expired_lease_is_handed_out_again_and_late_report_ignored(
-    api: Api, broker: Broker, clock: ManualClock
+    api: Api, gateway_api: Api, broker: Broker, clock: ManualClock
 ) -> None:
     sub = await api.create_subscription(event_types=["*"])
-    first = FakeGatewayStream(api, "slow", credits=1)
+    first = FakeGatewayStream(gateway_api, "slow", credits=1)
     await wait_attached(broker, 1)
     await api.events.PublishEvent(epb.PublishEventRequest(type="a.b", data=b"{}"))
     [stale] = (await first.receive()).deliveries
 
     clock.advance(broker.config.dispatch.lease_seconds + 1)  # the first lease lapses
-    second = FakeGatewayStream(api, "fast", credits=1)
+    second = FakeGatewayStream(gateway_api, "fast", credits=1)
     [fresh] = (await second.receive()).deliveries
 
     assert fresh.delivery_id == stale.delivery_id
@@ -139,8 +139,10 @@ async def test_expired_lease_is_handed_out_again_and_late_report_ignored(
     await second.close()
 
 
-async def test_verification_task_outcome_decides_create(api: Api, broker: Broker) -> None:
-    stream = FakeGatewayStream(api, "verifier", credits=0)
+async def test_verification_task_outcome_decides_create(
+    api: Api, gateway_api: Api, broker: Broker
+) -> None:
+    stream = FakeGatewayStream(gateway_api, "verifier", credits=0)
     await wait_attached(broker, 1)
     request = spb.CreateSubscriptionRequest(
         subscription=spb.Subscription(
@@ -174,8 +176,10 @@ async def test_verification_task_outcome_decides_create(api: Api, broker: Broker
     await stream.close()
 
 
-async def test_gateway_leaving_mid_verification_fails_create(api: Api, broker: Broker) -> None:
-    stream = FakeGatewayStream(api, "leaver", credits=0)
+async def test_gateway_leaving_mid_verification_fails_create(
+    api: Api, gateway_api: Api, broker: Broker
+) -> None:
+    stream = FakeGatewayStream(gateway_api, "leaver", credits=0)
     await wait_attached(broker, 1)
     pending = asyncio.ensure_future(
         api.subscriptions.CreateSubscription(

@@ -37,9 +37,9 @@ async def test_create_answers_an_ingest_url_and_never_returns_the_secret(
     assert all(GITHUB_SECRET not in str(s) for s in listed)
 
 
-async def test_resolve_gives_gateways_the_secrets(api: Api) -> None:
+async def test_resolve_gives_gateways_the_secrets(api: Api, gateway_api: Api) -> None:
     created = await create(api, provider="stripe", secret="whsec_abc", event_type_prefix="pay")
-    resolved = await api.sources.ResolveSource(pb.ResolveSourceRequest(id=created.id))
+    resolved = await gateway_api.sources.ResolveSource(pb.ResolveSourceRequest(id=created.id))
     assert list(resolved.secrets) == ["whsec_abc"]
     assert not resolved.deleted
     assert resolved.source.event_type_prefix == "pay"
@@ -58,7 +58,7 @@ async def test_a_connector_url_carries_a_256_bit_credential_shown_once(api: Api)
     assert all(token not in str(s) for s in listed)
 
 
-async def test_delete_makes_it_gone_but_resolvable_as_deleted(api: Api) -> None:
+async def test_delete_makes_it_gone_but_resolvable_as_deleted(api: Api, gateway_api: Api) -> None:
     created = await create(api, provider="connector")
     await api.sources.DeleteSource(pb.DeleteSourceRequest(id=created.id))
     await expect_rpc_error(
@@ -67,12 +67,14 @@ async def test_delete_makes_it_gone_but_resolvable_as_deleted(api: Api) -> None:
     await expect_rpc_error(
         api.sources.DeleteSource(pb.DeleteSourceRequest(id=created.id)), grpc.StatusCode.NOT_FOUND
     )
-    resolved = await api.sources.ResolveSource(pb.ResolveSourceRequest(id=created.id))
+    resolved = await gateway_api.sources.ResolveSource(pb.ResolveSourceRequest(id=created.id))
     assert resolved.deleted and list(resolved.secrets) == []
     assert (await api.sources.ListSources(pb.ListSourcesRequest())).sources == []
 
 
-async def test_rotation_keeps_the_old_secret_for_the_overlap(api: Api, clock: ManualClock) -> None:
+async def test_rotation_keeps_the_old_secret_for_the_overlap(
+    api: Api, clock: ManualClock, gateway_api: Api
+) -> None:
     created = await create(api, provider="shopify", secret="old-secret")
     rotated = await api.sources.RotateSourceSecret(
         pb.RotateSourceSecretRequest(
@@ -81,9 +83,12 @@ async def test_rotation_keeps_the_old_secret_for_the_overlap(api: Api, clock: Ma
     )
     assert rotated.source.previous_secret_expire_time.seconds == int(clock.now()) + 60
     resolve = pb.ResolveSourceRequest(id=created.id)
-    assert list((await api.sources.ResolveSource(resolve)).secrets) == ["new-secret", "old-secret"]
+    assert list((await gateway_api.sources.ResolveSource(resolve)).secrets) == [
+        "new-secret",
+        "old-secret",
+    ]
     clock.advance(61)
-    assert list((await api.sources.ResolveSource(resolve)).secrets) == ["new-secret"]
+    assert list((await gateway_api.sources.ResolveSource(resolve)).secrets) == ["new-secret"]
 
 
 async def test_rotating_a_connector_issues_a_new_url(api: Api) -> None:
@@ -147,10 +152,10 @@ async def test_bad_sources_are_refused_naming_the_field(
     assert (await api.sources.ListSources(pb.ListSourcesRequest())).sources == []
 
 
-async def test_unknown_ids_are_not_found(api: Api) -> None:
+async def test_unknown_ids_are_not_found(api: Api, gateway_api: Api) -> None:
     for call in (
         api.sources.GetSource(pb.GetSourceRequest(id="src_nope")),
-        api.sources.ResolveSource(pb.ResolveSourceRequest(id="src_nope")),
+        gateway_api.sources.ResolveSource(pb.ResolveSourceRequest(id="src_nope")),
         api.sources.RotateSourceSecret(pb.RotateSourceSecretRequest(id="src_nope", secret="x")),
     ):
         await expect_rpc_error(call, grpc.StatusCode.NOT_FOUND)

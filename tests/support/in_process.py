@@ -16,6 +16,7 @@ import grpc
 import pytest
 
 from broker.server import Broker
+from gateway.broker_channel import broker_channel
 from hookwire.v1 import (
     deliveries_pb2,
     deliveries_pb2_grpc,
@@ -23,10 +24,15 @@ from hookwire.v1 import (
     sources_pb2_grpc,
     subscriptions_pb2,
     subscriptions_pb2_grpc,
+    tokens_pb2_grpc,
 )
 
 StartBroker = Callable[..., Awaitable[Broker]]
 StartGateway = Callable[..., Awaitable[None]]
+
+# The tokens every in-process broker of the tests is provisioned with (AccessSettings).
+ADMIN_TOKEN = "test-admin-token-" + "a" * 32
+GATEWAY_TOKEN = "test-gateway-token-" + "g" * 32
 
 
 async def expect_rpc_error(
@@ -53,12 +59,14 @@ class Api:
     subscriptions: subscriptions_pb2_grpc.SubscriptionServiceAsyncStub = field(init=False)
     deliveries: deliveries_pb2_grpc.DeliveryServiceAsyncStub = field(init=False)
     sources: sources_pb2_grpc.SourceServiceAsyncStub = field(init=False)
+    tokens: tokens_pb2_grpc.TokenServiceAsyncStub = field(init=False)
 
     def __post_init__(self) -> None:
         self.events = events_pb2_grpc.EventServiceStub(self.channel)
         self.subscriptions = subscriptions_pb2_grpc.SubscriptionServiceStub(self.channel)
         self.deliveries = deliveries_pb2_grpc.DeliveryServiceStub(self.channel)
         self.sources = sources_pb2_grpc.SourceServiceStub(self.channel)
+        self.tokens = tokens_pb2_grpc.TokenServiceStub(self.channel)
 
     async def create_subscription(self, **fields: Any) -> subscriptions_pb2.Subscription:
         """Create a subscription; NONE verification and `*` unless the caller says otherwise."""
@@ -93,7 +101,7 @@ class Api:
 
 
 @contextlib.asynccontextmanager
-async def connect(broker: Broker) -> AsyncIterator[Api]:
-    """A real gRPC channel to `broker`, with every stub."""
-    async with grpc.aio.insecure_channel(f"127.0.0.1:{broker.port}") as channel:
+async def connect(broker: Broker, token: str = ADMIN_TOKEN) -> AsyncIterator[Api]:
+    """A real gRPC channel to `broker` calling with `token` (none when empty), every stub."""
+    async with broker_channel(f"127.0.0.1:{broker.port}", token) as channel:
         yield Api(channel)

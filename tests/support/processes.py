@@ -26,6 +26,7 @@ from typing import Any
 import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
+from hookwire.client import BearerToken
 from hookwire.v1 import deliveries_pb2 as dpb
 from hookwire.v1 import deliveries_pb2_grpc as drpc
 from hookwire.v1 import events_pb2 as epb
@@ -33,6 +34,7 @@ from hookwire.v1 import events_pb2_grpc as erpc
 from hookwire.v1 import sources_pb2_grpc as rrpc
 from hookwire.v1 import subscriptions_pb2 as spb
 from hookwire.v1 import subscriptions_pb2_grpc as srpc
+from tests.support.in_process import ADMIN_TOKEN
 from tests.support.ports import free_port
 from tests.support.receivers import ThreadedReceiver
 from tests.support.waiting import eventually_sync
@@ -47,7 +49,12 @@ PROBE_TYPE = "e2e.probe"
 
 def _child_env(extra: dict[str, str] | None = None) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("HOOKWIRE_")}
-    env.update(HOOKWIRE_ALLOWED_CIDRS="127.0.0.0/8", PYTHONUNBUFFERED="1")
+    env.update(
+        HOOKWIRE_ALLOWED_CIDRS="127.0.0.0/8",
+        PYTHONUNBUFFERED="1",
+        HOOKWIRE_ADMIN_TOKEN=ADMIN_TOKEN,  # the server accepts it as admin...
+        HOOKWIRE_TOKEN=ADMIN_TOKEN,  # ...and the client commands call with it
+    )
     env.update(extra or {})
     return env
 
@@ -134,6 +141,15 @@ class Hookwire:
         self.deliveries: drpc.DeliveryServiceStub
         self.sources: rrpc.SourceServiceStub
 
+    def admin_token(self) -> str:
+        """The provisioned admin token, or (with `HOOKWIRE_ADMIN_TOKEN=""`, as a fresh
+        `make run`) the one serve wrote beside its database at first start."""
+        provisioned = self.env.get("HOOKWIRE_ADMIN_TOKEN", ADMIN_TOKEN)
+        return provisioned or self.admin_token_file().read_text().strip()
+
+    def admin_token_file(self) -> Path:
+        return Path(f"{self.database}.admin-token")
+
     # life cycle
     def command(self) -> list[str]:
         return [
@@ -155,7 +171,9 @@ class Hookwire:
                     f"{self.name}: no 'broker listening' line (exit {self.proc.returncode})\n"
                     f"stdout: {self.stdout}\nstderr: {self.stderr()[-3000:]}"
                 )
-        self.channel = grpc.insecure_channel(self.address)
+        self.channel = grpc.intercept_channel(
+            grpc.insecure_channel(self.address), BearerToken(self.admin_token())
+        )
         self.events = erpc.EventServiceStub(self.channel)
         self.subscriptions = srpc.SubscriptionServiceStub(self.channel)
         self.deliveries = drpc.DeliveryServiceStub(self.channel)

@@ -15,6 +15,7 @@ from google.protobuf.duration_pb2 import Duration
 from google.protobuf.timestamp_pb2 import Timestamp
 
 from broker.domain import (
+    ApiToken,
     Attempt,
     AttemptResult,
     Delivery,
@@ -24,6 +25,7 @@ from broker.domain import (
     Outcome,
     PayloadMode,
     PublishResult,
+    Role,
     SigningAlgorithm,
     Source,
     Subscription,
@@ -34,7 +36,7 @@ from broker.domain import (
 )
 from broker.errors import InvalidArgument
 from broker.source_rules import CONNECTOR
-from hookwire.v1 import deliveries_pb2, events_pb2, sources_pb2, subscriptions_pb2
+from hookwire.v1 import deliveries_pb2, events_pb2, sources_pb2, subscriptions_pb2, tokens_pb2
 
 E = TypeVar("E", bound=StrEnum)
 
@@ -78,6 +80,7 @@ SIGNING_ALGORITHMS = EnumTable(
 )
 DELIVERY_STATES = EnumTable(deliveries_pb2.DeliveryState, DeliveryState, "DELIVERY_STATE_")
 ATTEMPT_RESULTS = EnumTable(deliveries_pb2.AttemptResult, AttemptResult, "ATTEMPT_RESULT_")
+ROLES = EnumTable(tokens_pb2.Role, Role, "ROLE_")
 
 
 # -- time -------------------------------------------------------------------------------
@@ -354,3 +357,22 @@ def source_from_pb(msg: sources_pb2.Source) -> Source:
         options=dict(msg.options),
         description=msg.description,
     )
+
+
+# -- tokens -----------------------------------------------------------------------------
+
+
+def token_pb(token: ApiToken) -> tokens_pb2.Token:
+    """The token as listed: never its secret (nor the hash of it)."""
+    message = tokens_pb2.Token(
+        id=token.id,
+        role=ROLES.to_wire[token.role],  # type: ignore[arg-type]
+        event_types=token.event_types,
+        description=token.description,
+        create_time=timestamp(token.create_time),
+    )
+    if token.expire_time:
+        fill_timestamp(message.expire_time, token.expire_time)
+    if token.revoke_time:
+        fill_timestamp(message.revoke_time, token.revoke_time)
+    return message

@@ -16,6 +16,7 @@ from broker.domain import VerificationTask
 from broker.errors import InvalidArgument
 from broker.gateway_hub import GatewayHub, GatewaySession
 from broker.grpc import convert
+from broker.grpc.access import caller
 from hookwire.v1 import deliveries_pb2 as pb
 from hookwire.v1 import deliveries_pb2_grpc as rpc
 
@@ -76,7 +77,7 @@ class DeliveryService(rpc.DeliveryServiceServicer):
     async def LeaseDeliveries(
         self, request_iterator: AsyncIterable[pb.LeaseDeliveriesRequest], context: Context
     ) -> AsyncIterator[pb.LeaseDeliveriesResponse]:
-        session = self._hub.attach(context.peer())
+        session = self._hub.attach(context.peer(), caller().token_id)
         reader = asyncio.create_task(self._consume(session, request_iterator))
         timeout = self._dispatcher.settings.request_timeout
         try:

@@ -6,15 +6,27 @@ from typing import Any
 
 import grpc
 
-from broker.domain import NewEvent
-from broker.errors import InvalidArgument
+from broker.domain import NewEvent, Role
+from broker.errors import InvalidArgument, PermissionDenied
 from broker.events import EventManager
 from broker.grpc import convert
+from broker.grpc.access import caller
 from broker.publishing import Publisher, PublishLimits, validate_event
 from hookwire.v1 import events_pb2 as pb
 from hookwire.v1 import events_pb2_grpc as rpc
 
 Context = grpc.aio.ServicerContext[Any, Any]
+
+
+def check_may_publish(event_type: str, field: str) -> None:
+    """A publisher limited to type patterns publishes nothing outside them."""
+    who = caller()
+    if not who.may_publish(event_type):
+        allowed = ", ".join(who.event_types)
+        raise PermissionDenied(
+            f"{field}: token {who.token_id} may not publish {event_type!r}"
+            f" (it may publish {allowed})"
+        )
 
 
 def validated(request: pb.PublishEventRequest, limits: PublishLimits) -> NewEvent:
@@ -37,7 +49,9 @@ class EventService(rpc.EventServiceServicer):
     async def PublishEvent(
         self, request: pb.PublishEventRequest, context: Context
     ) -> pb.PublishEventResponse:
-        [result] = await self._publisher.publish([validated(request, self._publisher.limits)])
+        event = validated(request, self._publisher.limits)
+        check_may_publish(event.type, "type")
+        [result] = await self._publisher.publish([event])
         return convert.publish_response_pb(result, request.include_data)
 
     async def PublishEvents(
@@ -54,10 +68,14 @@ class EventService(rpc.EventServiceServicer):
                 events.append(validated(item, limits))
             except InvalidArgument as exc:
                 raise exc.within(f"events[{index}].") from None
+        for index, event in enumerate(events):
+            check_may_publish(event.type, f"events[{index}].type")
         results = await self._publisher.publish(events)
         return convert.publish_responses_pb(results, request.events)
 
     async def GetEvent(self, request: pb.GetEventRequest, context: Context) -> pb.GetEventResponse:
+        if caller().role is Role.GATEWAY and not request.access_token:
+            raise PermissionDenied("a gateway reads an event only with its fetch token")
         event = await self._events.get(request.id, request.access_token)
         return pb.GetEventResponse(event=convert.event_pb(event))
 

@@ -1,4 +1,4 @@
-"""The four `hookwire.v1` services on one gRPC server, registered as generic handlers."""
+"""The `hookwire.v1` services on one gRPC server, registered as generic handlers."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from broker.grpc.deliveries import DeliveryService
 from broker.grpc.events import EventService
 from broker.grpc.sources import SourceService
 from broker.grpc.subscriptions import SubscriptionService
+from broker.grpc.tokens import TokenService
 from hookwire.v1 import (
     deliveries_pb2,
     deliveries_pb2_grpc,
@@ -20,6 +21,8 @@ from hookwire.v1 import (
     sources_pb2_grpc,
     subscriptions_pb2,
     subscriptions_pb2_grpc,
+    tokens_pb2,
+    tokens_pb2_grpc,
 )
 
 SERVICE_NAMES = (
@@ -27,6 +30,7 @@ SERVICE_NAMES = (
     subscriptions_pb2.DESCRIPTOR.services_by_name["SubscriptionService"].full_name,
     deliveries_pb2.DESCRIPTOR.services_by_name["DeliveryService"].full_name,
     sources_pb2.DESCRIPTOR.services_by_name["SourceService"].full_name,
+    tokens_pb2.DESCRIPTOR.services_by_name["TokenService"].full_name,
 )
 
 
@@ -60,6 +64,7 @@ def add_services(
     subscriptions: SubscriptionService,
     deliveries: DeliveryService,
     sources: SourceService,
+    tokens: TokenService,
 ) -> None:
     collected = GenericHandlers()
     events_pb2_grpc.add_EventServiceServicer_to_server(events, collected.server)
@@ -68,4 +73,5 @@ def add_services(
     )
     deliveries_pb2_grpc.add_DeliveryServiceServicer_to_server(deliveries, collected.server)
     sources_pb2_grpc.add_SourceServiceServicer_to_server(sources, collected.server)
+    tokens_pb2_grpc.add_TokenServiceServicer_to_server(tokens, collected.server)
     server.add_generic_rpc_handlers(collected.handlers)

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from broker.domain import (
+    ApiToken,
     Attempt,
     Decision,
     Delivery,
@@ -167,3 +168,18 @@ class Store(Protocol):
     ) -> bool:
         """Make `secret` current, keeping the old one valid until `previous_expire_time`;
         False when the source does not exist or is deleted."""
+
+    # -- API tokens ------------------------------------------------------------------
+
+    async def create_api_token(self, token: ApiToken) -> None: ...
+
+    async def get_api_token(self, token_id: str) -> ApiToken | None:
+        """The token, revoked and expired ones included."""
+
+    async def list_api_tokens(self, after: str, limit: int) -> list[ApiToken]:
+        """Every token, oldest first."""
+
+    async def revoke_api_token(self, token_id: str, now: float) -> bool:
+        """Mark it revoked; False when it does not exist or was already revoked."""
+
+    async def count_api_tokens(self) -> int: ...

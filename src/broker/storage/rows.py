@@ -6,12 +6,14 @@ import json
 from typing import Any, Protocol
 
 from broker.domain import (
+    ApiToken,
     Attempt,
     AttemptResult,
     Delivery,
     DeliveryState,
     Event,
     PayloadMode,
+    Role,
     SigningAlgorithm,
     Source,
     Subscription,
@@ -190,4 +192,30 @@ def source_params(source: Source) -> dict[str, Any]:
         "description": source.description,
         "create_time": source.create_time,
         "delete_time": source.delete_time,
+    }
+
+
+def api_token_from(row: Row) -> ApiToken:
+    return ApiToken(
+        id=row["id"],
+        role=Role(row["role"]),
+        event_types=json.loads(row["event_types"]),
+        description=row["description"],
+        secret_hash=row["secret_hash"],
+        create_time=row["create_time"],
+        expire_time=row["expire_time"],
+        revoke_time=row["revoke_time"],
+    )
+
+
+def api_token_params(token: ApiToken) -> dict[str, Any]:
+    return {
+        "id": token.id,
+        "role": token.role.value,
+        "event_types": dumps(token.event_types),
+        "description": token.description,
+        "secret_hash": token.secret_hash,
+        "create_time": token.create_time,
+        "expire_time": token.expire_time,
+        "revoke_time": token.revoke_time,
     }

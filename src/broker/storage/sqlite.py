@@ -14,6 +14,7 @@ from typing import Any
 import aiosqlite
 
 from broker.domain import (
+    ApiToken,
     Attempt,
     Delivery,
     DeliveryState,
@@ -37,6 +38,8 @@ from broker.storage.contract import (
 )
 from broker.storage.named_sql import load_queries
 from broker.storage.rows import (
+    api_token_from,
+    api_token_params,
     attempt_from,
     delivery_from,
     event_from,
@@ -390,6 +393,34 @@ class SqliteStore:
             return conn.execute(_Q["rotate_source_secret"], params).rowcount > 0
 
         return await self._writer.run("rotate source secret", rotate, durable=True)
+
+    # -- API tokens ------------------------------------------------------------------
+
+    async def create_api_token(self, token: ApiToken) -> None:
+        params = api_token_params(token)
+        await self._writer.run(
+            "create API token",
+            lambda conn: conn.execute(_Q["insert_api_token"], params),
+            durable=True,
+        )
+
+    async def get_api_token(self, token_id: str) -> ApiToken | None:
+        rows = await self._read("get_api_token", {"id": token_id})
+        return api_token_from(rows[0]) if rows else None
+
+    async def list_api_tokens(self, after: str, limit: int) -> list[ApiToken]:
+        rows = await self._read("list_api_tokens", {"after": after, "limit": limit})
+        return [api_token_from(row) for row in rows]
+
+    async def revoke_api_token(self, token_id: str, now: float) -> bool:
+        def revoke(conn: sqlite3.Connection) -> bool:
+            return conn.execute(_Q["revoke_api_token"], {"id": token_id, "now": now}).rowcount > 0
+
+        return await self._writer.run("revoke API token", revoke, durable=True)
+
+    async def count_api_tokens(self) -> int:
+        [row] = await self._read("count_api_tokens", {})
+        return int(row["n"])
 
 
 def _pattern_filter(pattern: str) -> tuple[str, str]:

@@ -236,3 +236,21 @@ WHERE id = :id AND delete_time = 0;
 UPDATE sources SET previous_secret = secret, previous_secret_expire_time = :previous_expire,
                    secret = :secret
 WHERE id = :id AND delete_time = 0;
+
+-- name: insert_api_token
+INSERT INTO api_tokens (id, role, event_types, description, secret_hash, create_time,
+                        expire_time, revoke_time)
+VALUES (:id, :role, :event_types, :description, :secret_hash, :create_time, :expire_time,
+        :revoke_time);
+
+-- name: get_api_token
+SELECT * FROM api_tokens WHERE id = :id;
+
+-- name: list_api_tokens
+SELECT * FROM api_tokens WHERE id > :after ORDER BY id LIMIT :limit;
+
+-- name: revoke_api_token
+UPDATE api_tokens SET revoke_time = :now WHERE id = :id AND revoke_time = 0;
+
+-- name: count_api_tokens
+SELECT count(*) AS n FROM api_tokens;
