@@ -47,3 +47,8 @@ class FailedPrecondition(BrokerError):
 
 class Unavailable(BrokerError):
     """A part needed for the request is not there right now; retrying later may succeed."""
+
+
+class ResourceExhausted(BrokerError):
+    """The broker is holding as much of this kind of work as it may; retrying after a
+    while may succeed."""

@@ -74,7 +74,7 @@ async def test_create_returns_active_subscription_with_generated_secret(
     assert sub.expire_time == Timestamp(seconds=now + 180 * DAY)
     assert sub.create_time == Timestamp(seconds=now)
     assert sorted(sub.event_types) == ["invoice.paid", "order.*"]
-    assert dict(sub.headers) == {"X-Tenant": "acme"}
+    assert dict(sub.headers) == {"X-Tenant": ""}  # header values are write-only
     assert dict(sub.properties) == {"region": "eu"}
     assert sub.client_state == "opaque-123"
     assert sub.description == "billing hooks"

@@ -97,8 +97,14 @@ def timestamp(seconds: float) -> Timestamp:
     return message
 
 
-def seconds_of(message: Timestamp | Duration) -> float:
-    return message.ToNanoseconds() / 1e9
+def seconds_of(message: Timestamp | Duration, field: str = "") -> float:
+    """Seconds; INVALID_ARGUMENT naming `field` (or the type) when seconds and nanos are
+    out of the range protobuf defines for the type."""
+    try:
+        return message.ToNanoseconds() / 1e9
+    except ValueError:
+        name = message.DESCRIPTOR.name
+        raise InvalidArgument(field or name, f"is not a valid {name}") from None
 
 
 def duration(seconds: float) -> Duration:
@@ -158,14 +164,16 @@ def subscription_pb(
     sub: Subscription, *, with_secret: bool = False
 ) -> subscriptions_pb2.Subscription:
     """The subscription as clients see it; the secret only when asked and only if shared
-    (an Ed25519 private key never leaves)."""
+    (an Ed25519 private key never leaves). Header values are write-only like the secret
+    (they are often credentials: `Authorization: Bearer ...`): only their names are shown;
+    the gateway gets the values through `target_pb`."""
     shared = sub.signing_algorithm is SigningAlgorithm.HMAC_SHA256
     return subscriptions_pb2.Subscription(
         id=sub.id,
         url=sub.url,
         event_types=sub.event_types,
         secret=sub.secret if with_secret and shared else "",
-        headers=sub.headers,
+        headers=dict.fromkeys(sub.headers, ""),
         properties=sub.properties,
         client_state=sub.client_state,
         payload_mode=PAYLOAD_MODES.to_wire[sub.payload_mode],  # type: ignore[arg-type]
@@ -198,9 +206,11 @@ def subscription_from_pb(msg: subscriptions_pb2.Subscription) -> Subscription:
         or PayloadMode.FULL,
         verification=VERIFICATION_MODES.from_wire(msg.verification, f + "verification")
         or VerificationMode.ECHO_TOKEN,
-        expire_time=seconds_of(msg.expire_time) if msg.HasField("expire_time") else 0.0,
+        expire_time=seconds_of(msg.expire_time, f + "expire_time")
+        if msg.HasField("expire_time")
+        else 0.0,
         description=msg.description,
-        retry_schedule=[seconds_of(d) for d in msg.retry_schedule],
+        retry_schedule=[seconds_of(d, f + "retry_schedule") for d in msg.retry_schedule],
         rate_limit=msg.rate_limit,
         signing_algorithm=SIGNING_ALGORITHMS.from_wire(
             msg.signing_algorithm, f + "signing_algorithm"

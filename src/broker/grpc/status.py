@@ -22,6 +22,7 @@ from broker.errors import (
     InvalidArgument,
     NotFound,
     PermissionDenied,
+    ResourceExhausted,
     Unauthenticated,
     Unavailable,
 )
@@ -36,10 +37,19 @@ _CODES: tuple[tuple[type[Exception], grpc.StatusCode], ...] = (
     (Unauthenticated, grpc.StatusCode.UNAUTHENTICATED),
     (PermissionDenied, grpc.StatusCode.PERMISSION_DENIED),
     (FailedPrecondition, grpc.StatusCode.FAILED_PRECONDITION),
+    (ResourceExhausted, grpc.StatusCode.RESOURCE_EXHAUSTED),
     (Unavailable, grpc.StatusCode.UNAVAILABLE),
     (StoreError, grpc.StatusCode.UNAVAILABLE),
 )
 _STORE_UNAVAILABLE = "storage is unavailable; retry later"
+# Messages echo what the caller sent (an id, a path); beyond this they are cut, as a
+# status message travels in a trailer that clients refuse past 8-16 KiB (the caller would
+# see RESOURCE_EXHAUSTED "Stream removed" instead of the status).
+MAX_MESSAGE_CHARS = 512
+
+
+def _brief(text: str) -> str:
+    return text if len(text) <= MAX_MESSAGE_CHARS else text[: MAX_MESSAGE_CHARS - 1] + "…"
 
 
 def status_for(exc: Exception) -> tuple[grpc.StatusCode, str]:
@@ -47,7 +57,7 @@ def status_for(exc: Exception) -> tuple[grpc.StatusCode, str]:
     the log (it may name internals), and anything unexpected is INTERNAL."""
     for kind, code in _CODES:
         if isinstance(exc, kind):
-            return code, _STORE_UNAVAILABLE if isinstance(exc, StoreError) else str(exc)
+            return code, _STORE_UNAVAILABLE if isinstance(exc, StoreError) else _brief(str(exc))
     return grpc.StatusCode.INTERNAL, "internal error"
 
 
@@ -59,7 +69,7 @@ def details_for(
         return ()
     status = status_pb2.Status(code=code_pb2.INVALID_ARGUMENT, message=message)
     violation = error_details_pb2.BadRequest.FieldViolation(
-        field=exc.field, description=exc.problem
+        field=_brief(exc.field), description=_brief(exc.problem)
     )
     _pack(status, error_details_pb2.BadRequest(field_violations=[violation]))
     if exc.reason:
@@ -73,10 +83,39 @@ def _pack(status: status_pb2.Status, detail: Any) -> None:
     status.details.append(packed)
 
 
-class ErrorTranslation(grpc.aio.ServerInterceptor):
-    """Wraps unary handlers so a raised error answers with its status and message.
+_CONTRACT = "/hookwire.v1."
+UNDECODABLE = "the request could not be decoded"
 
-    Wrapped handlers are built once per method and reused: this runs on every call.
+
+class _Undecodable:
+    """What a request that failed to decode arrives as, so that its handler answers
+    INVALID_ARGUMENT: gRPC itself would answer UNKNOWN naming the parser's Python class."""
+
+
+_UNDECODABLE = _Undecodable()
+
+
+def _tolerant(deserializer: Callable[[bytes], Any] | None) -> Callable[[bytes], Any] | None:
+    if deserializer is None:
+        return None
+    parse = deserializer
+
+    def deserialize(data: bytes) -> Any:
+        try:
+            return parse(data)
+        except Exception:
+            return _UNDECODABLE
+
+    return deserialize
+
+
+class ErrorTranslation(grpc.aio.ServerInterceptor):
+    """Wraps the unary handlers of `hookwire.v1` so a raised error answers with its status
+    and message, and a request that cannot be decoded answers INVALID_ARGUMENT.
+
+    Other services (health checking, reflection) are left as they are: they report their
+    own statuses by aborting. Wrapped handlers are built once per method and reused: this
+    runs on every call.
     """
 
     def __init__(self) -> None:
@@ -93,7 +132,7 @@ class ErrorTranslation(grpc.aio.ServerInterceptor):
         if method in self._wrapped:
             return self._wrapped[method]
         handler = await continuation(handler_call_details)
-        if handler is None or handler.unary_unary is None:
+        if handler is None or handler.unary_unary is None or not method.startswith(_CONTRACT):
             return handler
         self._wrapped[method] = wrapped = self._wrap(handler, method)
         return wrapped
@@ -106,8 +145,12 @@ class ErrorTranslation(grpc.aio.ServerInterceptor):
         assert inner is not None
 
         async def translated(request: Any, context: grpc.aio.ServicerContext[Any, Any]) -> Any:
+            if request is _UNDECODABLE:
+                await context.abort(grpc.StatusCode.INVALID_ARGUMENT, UNDECODABLE)
             try:
                 return await inner(request, context)  # type: ignore[arg-type]
+            except grpc.aio.AbortError:
+                raise  # the handler answered with a status of its own
             except (BrokerError, StoreError) as exc:
                 code, message = status_for(exc)
                 if isinstance(exc, StoreError):
@@ -119,6 +162,6 @@ class ErrorTranslation(grpc.aio.ServerInterceptor):
 
         return grpc.unary_unary_rpc_method_handler(
             translated,
-            request_deserializer=handler.request_deserializer,
+            request_deserializer=_tolerant(handler.request_deserializer),
             response_serializer=handler.response_serializer,
         )

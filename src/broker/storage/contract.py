@@ -46,6 +46,11 @@ class StoreError(Exception):
     """The database failed; the message names the operation, never the data."""
 
 
+class StoreRefused(StoreError):
+    """The database works but refused what this transaction wrote (a constraint, a value
+    it cannot hold): the same data fails again, and other transactions may succeed."""
+
+
 class Store(Protocol):
     async def close(self) -> None: ...
 

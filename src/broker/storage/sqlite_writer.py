@@ -19,7 +19,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import TypeVar
 
-from broker.storage.contract import StoreError
+from broker.storage.contract import StoreError, StoreRefused
 from broker.storage.named_sql import load_migrations
 
 T = TypeVar("T")
@@ -87,7 +87,10 @@ class SqliteWriter:
     ) -> T:
         """Run `work` in one `BEGIN IMMEDIATE` transaction on the writer thread."""
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._executor, self._transact, what, work, durable)
+        try:
+            return await loop.run_in_executor(self._executor, self._transact, what, work, durable)
+        except RuntimeError as exc:  # the executor was shut down: the store is closed
+            raise StoreError(f"{what} failed: the store is closed") from exc
 
     def _transact(self, what: str, work: Callable[[sqlite3.Connection], T], durable: bool) -> T:
         conn = self._conn
@@ -105,5 +108,17 @@ class SqliteWriter:
                 raise
             conn.execute("COMMIT")
             return result
+        except _REFUSALS as exc:
+            raise StoreRefused(f"{what} failed: {exc.__class__.__name__}") from exc
         except sqlite3.Error as exc:
             raise StoreError(f"{what} failed: {exc.__class__.__name__}") from exc
+
+
+# Errors of the data a transaction wrote, not of the database: a constraint, a value too
+# big, a type that cannot be bound.
+_REFUSALS = (
+    sqlite3.IntegrityError,
+    sqlite3.DataError,
+    sqlite3.InterfaceError,
+    sqlite3.ProgrammingError,
+)
