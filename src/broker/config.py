@@ -7,13 +7,16 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
+from broker.blocked_addresses import parse_cidrs
 from broker.dispatcher import DispatchSettings
 from broker.lifecycle import LifecycleSettings
 from broker.publishing import PublishLimits
 from broker.retry_policy import RetryPolicy
+from broker.storage.sealing import Sealer
 from broker.subscriptions import SubscriptionSettings
 from broker.tokens import AccessSettings, check_provisioned
 from hookwire.durations import parse_duration, parse_durations
+from hookwire.settings import count, non_negative_number, setting
 
 DEFAULT_DATABASE_URL = "sqlite:///./hookwire.db"
 DEFAULT_GRPC_ADDRESS = "127.0.0.1:50051"
@@ -32,51 +35,63 @@ class BrokerConfig:
     retry: RetryPolicy = field(default_factory=RetryPolicy)
     lifecycle: LifecycleSettings = field(default_factory=LifecycleSettings)
     access: AccessSettings = field(default_factory=AccessSettings)
+    # Keys sealing secrets at rest (base64, comma-separated, newest first); empty: the key
+    # file beside the database.
+    secret_key: str = field(default="", repr=False)
 
     @classmethod
     def from_env(
         cls, env: Mapping[str, str] | None = None, overrides: Mapping[str, object] | None = None
     ) -> BrokerConfig:
-        """Settings from `env` (default: the process environment); non-None overrides win."""
+        """Settings from `env` (default: the process environment); non-None overrides win.
+
+        Raises SettingError (a ValueError reading `HOOKWIRE_...: what is wrong`) for the
+        first setting the broker cannot run with.
+        """
         env = dict(os.environ) if env is None else env
-        schedule = env.get("HOOKWIRE_RETRY_SCHEDULE", "")
         defaults = DispatchSettings()
-        lease = float(env.get("HOOKWIRE_LEASE_SECONDS", defaults.lease_seconds))
-        timeout = float(env.get("HOOKWIRE_REQUEST_TIMEOUT", defaults.request_timeout))
         subs, life, retry = SubscriptionSettings(), LifecycleSettings(), RetryPolicy()
 
         def seconds(name: str, default: float) -> float:
             """A duration setting (`90`, `30s`, `24h`, `180d`); the default when blank."""
-            text = env.get(name, "").strip()
-            return parse_duration(text) if text else default
+            return setting(env, name, parse_duration, default)
+
+        lease = seconds("HOOKWIRE_LEASE_SECONDS", defaults.lease_seconds)
+        timeout = seconds("HOOKWIRE_REQUEST_TIMEOUT", defaults.request_timeout)
+        schedule = setting(env, "HOOKWIRE_RETRY_SCHEDULE", parse_durations, retry.schedule)
 
         database_url = env.get("HOOKWIRE_DATABASE_URL", DEFAULT_DATABASE_URL)
         admin = check_provisioned("HOOKWIRE_ADMIN_TOKEN", env.get("HOOKWIRE_ADMIN_TOKEN", ""))
         values: dict[str, object] = {
             "database_url": database_url,
             "grpc_address": env.get("HOOKWIRE_GRPC_ADDRESS", DEFAULT_GRPC_ADDRESS),
+            "secret_key": setting(env, "HOOKWIRE_SECRET_KEY", _secret_key, ""),
             "public_url": env.get("HOOKWIRE_PUBLIC_URL")
             or f"http://{env.get('HOOKWIRE_HTTP_ADDRESS', DEFAULT_HTTP_ADDRESS)}",
             "publish": PublishLimits(
-                max_data_bytes=int(env.get("HOOKWIRE_MAX_EVENT_BYTES", 256 * 1024)),
-                commit_linger=float(env.get("HOOKWIRE_COMMIT_LINGER_MS", 3)) / 1000,
+                max_data_bytes=setting(env, "HOOKWIRE_MAX_EVENT_BYTES", count(1), 256 * 1024),
+                commit_linger=setting(env, "HOOKWIRE_COMMIT_LINGER_MS", non_negative_number, 3.0)
+                / 1000,
             ),
             "dispatch": DispatchSettings(
                 lease_seconds=lease,
                 request_timeout=timeout,
-                max_in_flight_per_subscription=int(
-                    env.get(
-                        "HOOKWIRE_MAX_IN_FLIGHT_PER_SUBSCRIPTION",
-                        defaults.max_in_flight_per_subscription,
-                    )
+                max_in_flight_per_subscription=setting(
+                    env,
+                    "HOOKWIRE_MAX_IN_FLIGHT_PER_SUBSCRIPTION",
+                    count(1),
+                    defaults.max_in_flight_per_subscription,
                 ),
             ),
             "retry": RetryPolicy(
-                schedule=parse_durations(schedule) if schedule else retry.schedule,
+                schedule=schedule or retry.schedule,
                 disable_after=seconds("HOOKWIRE_DISABLE_AFTER", retry.disable_after),
             ),
             "subscriptions": SubscriptionSettings(
                 max_lifetime=seconds("HOOKWIRE_MAX_LIFETIME", subs.max_lifetime),
+                allowed_cidrs=setting(
+                    env, "HOOKWIRE_ALLOWED_CIDRS", parse_cidrs, subs.allowed_cidrs
+                ),
                 verification_timeout=seconds(
                     "HOOKWIRE_VERIFICATION_TIMEOUT", subs.verification_timeout
                 ),
@@ -97,6 +112,11 @@ class BrokerConfig:
         }
         values.update({k: v for k, v in (overrides or {}).items() if v is not None})
         return cls(**values)  # type: ignore[arg-type]
+
+
+def _secret_key(text: str) -> str:
+    Sealer.from_text(text)  # ValueError saying what is wrong, never the key
+    return text.strip()
 
 
 def sqlite_path(database_url: str) -> str:

@@ -1,13 +1,15 @@
 """Inbound source use cases: create, read, delete, rotate, and resolve for gateways.
 
 Connectors get a generated credential of 256 random bits that travels in their URL
-path: whoever holds the URL may post, as with Office 365 connectors.
+path: whoever holds the URL may post, as with Office 365 connectors. Like an API token,
+only its SHA-256 is stored (and resolved to gateways, which hash what they are shown):
+Create and Rotate hand the clear credential to their caller once.
 """
 
 from __future__ import annotations
 
 import base64
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from broker import source_rules as rules
 from broker.clock import Clock, RandomSource
@@ -17,6 +19,7 @@ from broker.ids import IdFactory
 from broker.pagination import cut_page, parse_page
 from broker.patterns import type_problem
 from broker.storage.contract import Store
+from broker.storage.sealing import hash_connector_token
 from broker.subscription_rules import check_text
 
 CONNECTOR_TOKEN_BYTES = 32
@@ -66,7 +69,7 @@ class SourceManager:
             description=check_text(f + "description", source.description, 1024),
             create_time=self._clock.now(),
         )
-        await self._store.create_source(created)
+        await self._store.create_source(_as_stored(created))
         return created
 
     async def _live(self, source_id: str) -> Source:
@@ -97,9 +100,10 @@ class SourceManager:
             raise InvalidArgument("overlap", "must be between 0 and 30 days")
         new_secret = self._secret("secret", source.provider, secret)
         expire = self._clock.now() + overlap
-        if not await self._store.rotate_source_secret(source_id, new_secret, expire):
+        stored_secret = _as_stored(replace(source, secret=new_secret)).secret
+        if not await self._store.rotate_source_secret(source_id, stored_secret, expire):
             raise NotFound("source", source_id)
-        return await self._live(source_id)
+        return replace(await self._live(source_id), secret=new_secret)
 
     async def resolve(self, source_id: str) -> Resolved:
         source = await self._store.get_source(source_id) if source_id else None
@@ -108,3 +112,10 @@ class SourceManager:
         if source.delete_time:
             return Resolved(source, [], deleted=True)
         return Resolved(source, source.valid_secrets(self._clock.now()), deleted=False)
+
+
+def _as_stored(source: Source) -> Source:
+    """The source as the store keeps it: a connector's credential as its hash."""
+    if source.provider != rules.CONNECTOR:
+        return source
+    return replace(source, secret=hash_connector_token(source.secret))

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from urllib.parse import urlsplit
 
+from broker.blocked_addresses import IPNetwork, blocked_reason
 from broker.credentials import hmac_secret_key
 from broker.errors import InvalidArgument
 from broker.patterns import pattern_problem
@@ -48,6 +49,9 @@ def check_url(field: str, url: str) -> str:
         parts = urlsplit(url)
         port = parts.port
     except ValueError:
+        reason = blocked_reason(_written_host(url))
+        if reason is not None:
+            raise InvalidArgument(field, _blocked(reason)) from None
         raise InvalidArgument(field, "is not a valid URL") from None
     del port
     if parts.scheme not in ("http", "https"):
@@ -61,6 +65,30 @@ def check_url(field: str, url: str) -> str:
     if any(c.isspace() for c in url):
         raise InvalidArgument(field, "must not contain white space")
     return url
+
+
+def check_destination(field: str, url: str, allowed: Iterable[IPNetwork]) -> None:
+    """Refuse a URL whose host is a literal address the gateway would never connect to.
+
+    Only subscriptions without a handshake need this: a handshake goes through the gateway's
+    guard and fails there. Host names are left to that guard, which judges the address the
+    name resolves to when the gateway connects.
+    """
+    reason = blocked_reason(urlsplit(url).hostname or "", allowed)
+    if reason is not None:
+        raise InvalidArgument(field, _blocked(reason))
+
+
+def _blocked(reason: str) -> str:
+    return f"is blocked: its host is a {reason} (operators allow one with HOOKWIRE_ALLOWED_CIDRS)"
+
+
+def _written_host(url: str) -> str:
+    """The host of a URL `urlsplit` refused (a bad port, say), as written, without brackets."""
+    authority = re.split(r"[/?#]", url.partition("//")[2], maxsplit=1)[0].rpartition("@")[2]
+    if authority.startswith("["):
+        return authority[1:].partition("]")[0]
+    return authority.partition(":")[0]
 
 
 def check_patterns(field: str, patterns: Sequence[str]) -> list[str]:

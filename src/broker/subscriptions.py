@@ -9,6 +9,7 @@ from dataclasses import dataclass, replace
 from typing import Protocol
 
 from broker import subscription_rules as rules
+from broker.blocked_addresses import IPNetwork
 from broker.clock import Clock, RandomSource
 from broker.credentials import new_ed25519_pair, new_hmac_secret
 from broker.domain import (
@@ -44,6 +45,9 @@ class SubscriptionSettings:
     verification_timeout: float = 5.0
     origin: str = "hookwire"
     rotation_overlap: float = 86400.0
+    # Literal-address hosts allowed despite being loopback, private, etc.
+    # (HOOKWIRE_ALLOWED_CIDRS, which the gateways' guard uses too).
+    allowed_cidrs: tuple[IPNetwork, ...] = ()
 
 
 class SubscriptionManager:
@@ -101,7 +105,10 @@ class SubscriptionManager:
         return expire_time
 
     async def _verify(self, sub: Subscription) -> None:
+        """Have the endpoint prove it wants the events; without a handshake, at least refuse
+        an address no gateway would deliver to, so the mistake shows at once."""
         if sub.verification is VerificationMode.NONE:
+            rules.check_destination("subscription.url", sub.url, self.settings.allowed_cidrs)
             return
         task = VerificationTask(
             id=self._ids.new("vrf"),

@@ -8,10 +8,12 @@ token; the gateway only relays, so it still holds no state.
 
 from __future__ import annotations
 
+import logging
 from typing import TYPE_CHECKING
 
 import grpc
 from aiohttp import web
+from aiohttp.http_exceptions import HttpProcessingError
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from gateway.broker_errors import Rpc, http_status
@@ -21,6 +23,32 @@ from hookwire.v1 import events_pb2 as epb
 if TYPE_CHECKING:
     from gateway.inbound import InboundReceiver
     from hookwire.v1.events_pb2_grpc import EventServiceAsyncStub
+
+
+class _MalformedRequestFilter(logging.Filter):
+    """Rewrites aiohttp's report of a request it could not parse into one DEBUG line.
+
+    aiohttp logs the parser's exception with a traceback, and the exception quotes the raw
+    request line: a connector's `/in/{source_id}/{credential}` or a provider's `?code=`
+    would land in the log whenever a client mangles the rest of the line. Malformed
+    requests are routine internet noise, so they stay at DEBUG.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        error = record.exc_info[1] if record.exc_info else None
+        if isinstance(error, HttpProcessingError):
+            record.msg = "refused a malformed request (%s %s)"
+            record.args = (error.code, type(error).__name__)
+            record.exc_info = None
+            record.exc_text = None
+            record.levelno = logging.DEBUG
+            record.levelname = logging.getLevelName(logging.DEBUG)
+        return True
+
+
+# The logger the gateway's HTTP server reports through, instead of aiohttp's own.
+SERVER_LOG = logging.getLogger("gateway.http")
+SERVER_LOG.addFilter(_MalformedRequestFilter())
 
 NO_STORE = {"Cache-Control": "no-store"}
 BROKER_TIMEOUT = 5.0

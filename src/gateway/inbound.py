@@ -9,6 +9,7 @@ the source and the reason, and the sender learns nothing but the status.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections.abc import Mapping
@@ -16,6 +17,7 @@ from dataclasses import dataclass
 
 import grpc
 from aiohttp import web
+from aiohttp.http_exceptions import HttpProcessingError
 from prometheus_client import Counter
 
 from gateway import WallTime
@@ -36,6 +38,7 @@ from hookwire.v1 import sources_pb2_grpc as srpc
 log = logging.getLogger(__name__)
 
 DEFAULT_MAX_BODY = 1024 * 1024
+DEFAULT_BODY_TIMEOUT = 30.0
 BROKER_TIMEOUT = 5.0
 RETRY_AFTER = "5"
 REQUESTS = Counter(
@@ -63,6 +66,9 @@ def _plain(status: int, text: str, **headers: str) -> web.Response:
 class InboundSettings:
     max_body: int = DEFAULT_MAX_BODY
     public_url: str = ""  # the base URL providers call, when a proxy rewrites it
+    # A sender trickling its body would otherwise hold a connection and a handler for
+    # as long as it likes (1,000 such clients all stayed connected for 40 s).
+    body_timeout: float = DEFAULT_BODY_TIMEOUT
 
 
 class InboundReceiver:
@@ -138,15 +144,32 @@ class InboundReceiver:
         return source, provider
 
     async def _read_body(self, request: web.Request) -> bytes:
-        """The body, read up to the limit; a body beyond it is refused without reading on."""
+        """The body, read up to the size and time limits; a body beyond either is refused
+        without reading on, and a sender that went away is counted, not logged as an error
+        (it is routine on the internet and the sender will never see an answer)."""
         limit = self._settings.max_body
         chunks: list[bytes] = []
         size = 0
-        while chunk := await request.content.read(64 * 1024):
-            size += len(chunk)
-            if size > limit:
-                raise _Answer("too_large", _too_large())
-            chunks.append(chunk)
+        try:
+            async with asyncio.timeout(self._settings.body_timeout):
+                while chunk := await request.content.read(64 * 1024):
+                    size += len(chunk)
+                    if size > limit:
+                        raise _Answer("too_large", _too_large())
+                    chunks.append(chunk)
+        except TimeoutError:
+            raise _Answer("too_slow", _too_slow()) from None
+        except ConnectionError:
+            source_id = request.match_info["source_id"]
+            log.debug("inbound: the sender to %s went away while sending its body", source_id)
+            raise _Answer("client_gone", _plain(400, "incomplete body")) from None
+        except (HttpProcessingError, web.RequestPayloadError):
+            # Done with this body: aiohttp would otherwise go on reading it after the answer
+            # and log the same decoding error again, as an unhandled exception.
+            request.content.feed_eof()
+            response = _plain(400, "malformed body")
+            response.force_close()
+            raise _Answer("bad_body", response) from None
         return b"".join(chunks)
 
     async def _authenticate_and_publish(
@@ -209,6 +232,12 @@ def _refused(error: grpc.aio.AioRpcError, rpc: Rpc, doing: str) -> _Answer:
 
 def _too_large() -> web.Response:
     response = _plain(413, "request body too large")
+    response.force_close()
+    return response
+
+
+def _too_slow() -> web.Response:
+    response = _plain(408, "request body not received in time")
     response.force_close()
     return response
 

@@ -18,12 +18,19 @@ from aiohttp import web
 from gateway import WallTime
 from gateway.address_guard import AddressPolicy
 from gateway.broker_channel import broker_channel
-from gateway.http_app import build_app
-from gateway.inbound import DEFAULT_MAX_BODY, InboundReceiver, InboundSettings
+from gateway.http_app import SERVER_LOG, build_app
+from gateway.inbound import (
+    DEFAULT_BODY_TIMEOUT,
+    DEFAULT_MAX_BODY,
+    InboundReceiver,
+    InboundSettings,
+)
 from gateway.providers import registry
 from gateway.sender import WebhookSender, make_session
 from gateway.verification import EndpointVerifier
 from gateway.worker import GatewayWorker
+from hookwire.durations import parse_duration
+from hookwire.settings import SettingError, count, setting
 from hookwire.v1 import events_pb2_grpc as erpc
 
 log = logging.getLogger(__name__)
@@ -40,6 +47,15 @@ class GatewayConfig:
     max_inbound_bytes: int = DEFAULT_MAX_BODY
     parent_pid: int = 0  # when set, drain and exit once that process is gone
     token: str = field(default="", repr=False)  # the gateway's API token
+    # A listening socket inherited from `hookwire serve` (HOOKWIRE_HTTP_FD), which binds the
+    # HTTP address once for all its gateways; -1: bind `http_address` here.
+    listen_fd: int = -1
+    # A client must send each request's headers within this time of connecting or of the
+    # previous answer; idle connections close after it too.
+    http_idle_timeout: float = 15.0
+    inbound_body_timeout: float = DEFAULT_BODY_TIMEOUT
+    # How long an answered connection may keep sending an unread body before it is closed.
+    http_lingering_time: float = 2.0
 
     @staticmethod
     def token_from_env(env: Mapping[str, str]) -> str:
@@ -47,24 +63,54 @@ class GatewayConfig:
         token = env.get("HOOKWIRE_GATEWAY_TOKEN", "")
         path = env.get("HOOKWIRE_GATEWAY_TOKEN_FILE", "")
         if not token and path:
-            with open(path) as file:
-                token = file.readline().strip()
+            try:
+                with open(path) as file:
+                    token = file.readline().strip()
+            except OSError as exc:
+                raise SettingError(
+                    "HOOKWIRE_GATEWAY_TOKEN_FILE", f"{exc.strerror}: {path}"
+                ) from None
         return token
 
     @classmethod
-    def from_env(cls, **overrides: object) -> GatewayConfig:
-        env = os.environ
+    def from_env(cls, env: Mapping[str, str] | None = None, **overrides: object) -> GatewayConfig:
+        """Settings from `env` (default: the process environment); non-None overrides win.
+
+        Raises SettingError (a ValueError reading `HOOKWIRE_...: what is wrong`) for the
+        first setting a gateway cannot run with, so `hookwire serve` can check them all
+        before it starts anything.
+        """
+        env = os.environ if env is None else env
+        cidrs = env.get("HOOKWIRE_ALLOWED_CIDRS", "")
+        setting(env, "HOOKWIRE_ALLOWED_CIDRS", AddressPolicy.from_env_value, None)
         values: dict[str, object] = {
             "broker_address": env.get("HOOKWIRE_GRPC_ADDRESS", cls.broker_address),
             "http_address": env.get("HOOKWIRE_HTTP_ADDRESS", cls.http_address),
-            "allowed_cidrs": env.get("HOOKWIRE_ALLOWED_CIDRS", ""),
-            "concurrency": int(env.get("HOOKWIRE_GATEWAY_CONCURRENCY", cls.concurrency)),
+            "allowed_cidrs": cidrs,
+            "concurrency": setting(env, "HOOKWIRE_GATEWAY_CONCURRENCY", count(1), cls.concurrency),
             "public_url": env.get("HOOKWIRE_PUBLIC_URL", ""),
-            "max_inbound_bytes": int(env.get("HOOKWIRE_MAX_INBOUND_BYTES", DEFAULT_MAX_BODY)),
+            "max_inbound_bytes": setting(
+                env, "HOOKWIRE_MAX_INBOUND_BYTES", count(1), DEFAULT_MAX_BODY
+            ),
+            "listen_fd": setting(env, "HOOKWIRE_HTTP_FD", count(0), -1),
+            "http_idle_timeout": setting(
+                env, "HOOKWIRE_HTTP_IDLE_TIMEOUT", _timeout, cls.http_idle_timeout
+            ),
+            "inbound_body_timeout": setting(
+                env, "HOOKWIRE_INBOUND_BODY_TIMEOUT", _timeout, cls.inbound_body_timeout
+            ),
             "token": cls.token_from_env(env),
         }
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)  # type: ignore[arg-type]
+
+
+def _timeout(text: str) -> float:
+    """A duration above zero: a zero limit would refuse every request, or none."""
+    seconds = parse_duration(text)
+    if seconds <= 0:
+        raise ValueError(f"must be more than zero: {text!r}")
+    return seconds
 
 
 def _host_for_url(host: str) -> str:
@@ -83,16 +129,33 @@ async def serve_gateway(
     gateway_id = config.gateway_id or f"{socket.gethostname()}:{os.getpid()}"
     session = make_session(policy, max_connections=max(config.concurrency, 16))
     host, port = _split_address(config.http_address)
-    async with broker_channel(config.broker_address, config.token) as channel:
+    async with session, broker_channel(config.broker_address, config.token) as channel:
         inbound = InboundReceiver(
             channel,
             registry(),
-            InboundSettings(config.max_inbound_bytes, config.public_url),
+            InboundSettings(
+                config.max_inbound_bytes, config.public_url, config.inbound_body_timeout
+            ),
             wall_time,
         )
-        runner = web.AppRunner(build_app(erpc.EventServiceStub(channel), inbound), access_log=None)
+        runner = web.AppRunner(
+            build_app(erpc.EventServiceStub(channel), inbound),
+            access_log=None,
+            logger=SERVER_LOG,
+            keepalive_timeout=config.http_idle_timeout,
+            lingering_time=config.http_lingering_time,
+        )
         await runner.setup()
-        await web.TCPSite(runner, host, port, reuse_port=True).start()
+        if config.listen_fd >= 0:
+            listening = socket.socket(fileno=config.listen_fd)
+            await web.SockSite(runner, listening).start()
+        else:
+            # No SO_REUSEPORT: a second gateway on a taken port must fail, not split its traffic.
+            try:
+                await web.TCPSite(runner, host, port).start()
+            except OSError as exc:
+                reason = os.strerror(exc.errno) if exc.errno else str(exc)
+                raise OSError(f"cannot listen on {config.http_address}: {reason}") from None
         bound_host, bound_port = runner.addresses[0][:2]
         fetch_base = config.public_url or f"http://{_host_for_url(bound_host)}:{bound_port}"
         sender = WebhookSender(session, fetch_base)
@@ -109,7 +172,6 @@ async def serve_gateway(
         except TimeoutError:
             running.cancel()
         await runner.cleanup()
-    await session.close()
 
 
 async def _watch_parent(parent_pid: int, stop: asyncio.Event) -> None:

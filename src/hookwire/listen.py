@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import sys
 import time
 from typing import TYPE_CHECKING
 
@@ -26,7 +28,12 @@ def add_parsers(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -
 
 
 def _listen_command(args: argparse.Namespace) -> int:
-    listen(args.host, args.port, args.secret, args.status)
+    try:
+        listen(args.host, args.port, args.secret, args.status)
+    except OSError as exc:  # the port is taken, or the host is not this machine's
+        reason = os.strerror(exc.errno) if exc.errno else str(exc)
+        print(f"hookwire: cannot listen on {args.host}:{args.port}: {reason}", file=sys.stderr)
+        return 1
     return 0
 
 

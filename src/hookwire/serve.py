@@ -17,18 +17,37 @@ import logging
 import os
 import secrets
 import signal
+import socket
 import sys
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import replace
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
-from hookwire.durations import parse_durations
+from hookwire.durations import parse_duration, parse_durations
+from hookwire.settings import count, setting
 
 if TYPE_CHECKING:
     from broker.config import BrokerConfig
 
+T = TypeVar("T")
+
 log = logging.getLogger("hookwire")
 GATEWAY_DRAIN_SECONDS = 30.0
+# The listening socket `serve` hands its gateways: one bind, so a second `serve` on the
+# same address fails instead of silently sharing it through SO_REUSEPORT.
+HTTP_FD_ENV = "HOOKWIRE_HTTP_FD"
+
+
+def flag_type(parse: Callable[[str], T]) -> Callable[[str], T]:
+    """`parse` as an argparse `type`, so a bad flag value says what is wrong with it."""
+
+    def convert(text: str) -> T:
+        try:
+            return parse(text)
+        except ValueError as exc:
+            raise argparse.ArgumentTypeError(str(exc)) from None
+
+    return convert
 
 
 def add_parsers(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -40,7 +59,9 @@ def add_parsers(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -
         parser.add_argument(
             "--retry-schedule", default=None, help="e.g. 5s,5m,30m (server default)"
         )
-        parser.add_argument("--lease-seconds", type=float, default=None)
+        parser.add_argument(
+            "--lease-seconds", type=flag_type(parse_duration), default=None, help="e.g. 60, 2m"
+        )
     serve.add_argument(
         "--http-address", default=os.environ.get("HOOKWIRE_HTTP_ADDRESS", "127.0.0.1:8080")
     )
@@ -48,8 +69,8 @@ def add_parsers(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -
     # keeps two busy; measured on two cores, end-to-end throughput rises by about a sixth.
     serve.add_argument(
         "--gateways",
-        type=int,
-        default=int(os.environ.get("HOOKWIRE_GATEWAYS", "2")),
+        type=flag_type(count(1)),
+        default=None,
         help="gateway processes (default 2, or HOOKWIRE_GATEWAYS)",
     )
     serve.set_defaults(handler=_serve_command)
@@ -57,8 +78,10 @@ def add_parsers(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -
 
     gateway = commands.add_parser("gateway", help="run one gateway process")
     gateway.add_argument("--gateway-id", default=None)
-    gateway.add_argument("--concurrency", type=int, default=None)
-    gateway.add_argument("--parent-pid", type=int, default=None, help=argparse.SUPPRESS)
+    gateway.add_argument("--concurrency", type=flag_type(count(1)), default=None)
+    gateway.add_argument(
+        "--parent-pid", type=flag_type(count(1)), default=None, help=argparse.SUPPRESS
+    )
     gateway.set_defaults(handler=_gateway_command)
 
 
@@ -70,13 +93,28 @@ def _broker_command(args: argparse.Namespace) -> int:
     return _run_broker(args, http_address="", gateways=0)
 
 
-def _run_broker(args: argparse.Namespace, http_address: str, gateways: int) -> int:
-    """Until SIGTERM; a bad setting, a taken port or an unreachable store is one line, exit 1."""
+def _run_broker(args: argparse.Namespace, http_address: str, gateways: int | None) -> int:
+    """Until SIGTERM; a bad setting, a taken port or an unreachable store is one line, exit 1.
+
+    Every setting, the gateways' included, is read before anything starts: a gateway that
+    cannot run with them would otherwise be restarted in a loop.
+    """
     from broker.storage.contract import StoreError
-    from gateway.main import run_fast
+    from gateway.main import GatewayConfig, run_fast
 
     try:
-        run_fast(serve(config_from_flags(args), http_address, gateways))
+        config = config_from_flags(args)
+        if http_address:
+            if gateways is None:
+                gateways = setting(os.environ, "HOOKWIRE_GATEWAYS", count(1), 2)
+            GatewayConfig.from_env(http_address=http_address)
+        _check_free(config.grpc_address)
+        listening = listen_http(http_address) if http_address else None
+        try:
+            run_fast(serve(config, http_address, gateways or 0, listening))
+        finally:
+            if listening is not None:
+                listening.close()
     except (OSError, StoreError, ValueError) as exc:
         print(f"hookwire: {exc}", file=sys.stderr)
         return 1
@@ -86,12 +124,51 @@ def _run_broker(args: argparse.Namespace, http_address: str, gateways: int) -> i
 def _gateway_command(args: argparse.Namespace) -> int:
     from gateway.main import GatewayConfig, run
 
-    run(
-        GatewayConfig.from_env(
+    try:
+        config = GatewayConfig.from_env(
             gateway_id=args.gateway_id, concurrency=args.concurrency, parent_pid=args.parent_pid
         )
-    )
+        run(config)
+    except (OSError, ValueError) as exc:
+        print(f"hookwire: {exc}", file=sys.stderr)
+        return 1
     return 0
+
+
+def listen_http(address: str) -> socket.socket:
+    """A socket listening on `address` (`host:port`), bound once for all the gateways.
+
+    SO_REUSEADDR only (restarts need not wait out TIME_WAIT), never SO_REUSEPORT: a
+    second server on a taken address is an error naming it.
+    """
+    listening = _bind(address)
+    listening.listen(1024)
+    listening.set_inheritable(True)
+    return listening
+
+
+def _check_free(address: str) -> None:
+    """Fails naming `address` when it is taken; gRPC's own failure to bind would also print
+    a line of its core's log."""
+    _bind(address).close()
+
+
+def _bind(address: str) -> socket.socket:
+    host, _, port = address.rpartition(":")
+    host = host.strip("[]") or "127.0.0.1"
+    try:
+        infos = socket.getaddrinfo(host, int(port), type=socket.SOCK_STREAM)
+    except (socket.gaierror, ValueError) as exc:
+        raise OSError(f"cannot listen on {address}: not a usable address ({exc})") from None
+    family, kind, proto, _, sockaddr = infos[0]
+    listening = socket.socket(family, kind, proto)
+    try:
+        listening.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listening.bind(sockaddr)
+    except OSError as exc:
+        listening.close()
+        raise OSError(f"cannot listen on {address}: {exc.strerror or exc}") from None
+    return listening
 
 
 def config_from_flags(
@@ -127,7 +204,7 @@ def config_from_flags(
 
 
 async def _spawn_gateway(
-    broker_address: str, http_address: str, index: int, token: str
+    broker_address: str, http_address: str, index: int, token: str, listening: socket.socket
 ) -> asyncio.subprocess.Process:
     env = dict(
         os.environ,
@@ -135,6 +212,7 @@ async def _spawn_gateway(
         HOOKWIRE_HTTP_ADDRESS=http_address,
         HOOKWIRE_GATEWAY_TOKEN=token,
     )
+    env[HTTP_FD_ENV] = str(listening.fileno())
     return await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
@@ -145,6 +223,7 @@ async def _spawn_gateway(
         "--parent-pid",
         str(os.getpid()),
         env=env,
+        pass_fds=(listening.fileno(),),
     )
 
 
@@ -160,7 +239,9 @@ async def _stop_gateways(children: list[asyncio.subprocess.Process]) -> None:
                 child.kill()
 
 
-async def serve(config: BrokerConfig, http_address: str, gateways: int) -> None:
+async def serve(
+    config: BrokerConfig, http_address: str, gateways: int, listening: socket.socket | None
+) -> None:
     from broker.clock import clock_from_env
     from broker.server import Broker
 
@@ -177,8 +258,12 @@ async def serve(config: BrokerConfig, http_address: str, gateways: int) -> None:
     host = config.grpc_address.rpartition(":")[0] or "127.0.0.1"
     broker_address = f"{host}:{broker.port}"
     print(f"hookwire: broker listening on {broker_address}", flush=True)
+    if listening is None:
+        gateways = 0
     children = [
-        await _spawn_gateway(broker_address, http_address, i, token) for i in range(gateways)
+        await _spawn_gateway(broker_address, http_address, i, token, listening)
+        for i in range(gateways)
+        if listening is not None
     ]
     print(f"hookwire: {gateways} gateway(s) on http://{http_address}", flush=True)
     watchers = [asyncio.create_task(child.wait()) for child in children]
@@ -190,7 +275,10 @@ async def serve(config: BrokerConfig, http_address: str, gateways: int) -> None:
                 log.warning(
                     "gateway %d exited with %s; restarting", index, children[index].returncode
                 )
-                children[index] = await _spawn_gateway(broker_address, http_address, index, token)
+                assert listening is not None  # no gateway was started without one
+                children[index] = await _spawn_gateway(
+                    broker_address, http_address, index, token, listening
+                )
                 watchers[index] = asyncio.create_task(children[index].wait())
     print("hookwire: shutting down", flush=True)
     await _stop_gateways(children)

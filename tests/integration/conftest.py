@@ -4,15 +4,19 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from broker.blocked_addresses import parse_cidrs
 from broker.clock import ManualClock, SeededRandom
 from broker.config import BrokerConfig
 from broker.server import Broker
+from broker.subscriptions import SubscriptionSettings
 from broker.tokens import AccessSettings
 from gateway.main import GatewayConfig, serve_gateway
 from tests.support.in_process import (
@@ -25,6 +29,12 @@ from tests.support.in_process import (
 )
 from tests.support.receivers import Handler, InLoopReceiver, StartReceiver
 from tests.support.waiting import eventually
+
+LOOPBACK_CIDRS = parse_cidrs("127.0.0.0/8")
+
+# The key test brokers seal secrets under (base64 of 32 bytes), given directly so no key
+# file is needed.
+SECRET_KEY = base64.b64encode(bytes(range(32))).decode("ascii")
 
 
 @pytest.fixture
@@ -41,6 +51,11 @@ async def start_broker(tmp_path: Path, clock: ManualClock) -> AsyncIterator[Star
         db = tmp_path / (db_name or f"hookwire-{len(started)}.db")
         settings.setdefault("grpc_address", "127.0.0.1:0")
         settings.setdefault("access", AccessSettings(admin=ADMIN_TOKEN, gateway=GATEWAY_TOKEN))
+        settings.setdefault("secret_key", SECRET_KEY)
+        # Like the gateways below, allow the loopback receivers tests subscribe.
+        subscriptions = settings.get("subscriptions", SubscriptionSettings())
+        if not subscriptions.allowed_cidrs:
+            settings["subscriptions"] = replace(subscriptions, allowed_cidrs=LOOPBACK_CIDRS)
         config = BrokerConfig(database_url=f"sqlite:///{db}", **settings)
         broker = await Broker.start(config, clock=clock, rng=SeededRandom(len(started)))
         started.append(broker)

@@ -3,10 +3,12 @@ commands run without loading any of the server."""
 
 from __future__ import annotations
 
+import os
 import socket
 import subprocess
 import sys
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 
@@ -90,3 +92,51 @@ def test_a_failed_call_is_one_line_and_exit_code_1_and_loads_nothing_of_the_serv
     assert done.stdout == "[]\n"
     assert done.stderr.startswith("hookwire: UNAVAILABLE: ")
     assert done.stderr.count("\n") == 1
+
+
+@pytest.mark.parametrize(
+    ("argv", "line"),
+    [
+        (["serve", "--gateways", "0"], "argument --gateways: must be at least 1, got 0"),
+        (["serve", "--gateways", "two"], "argument --gateways: not a whole number: 'two'"),
+        (["broker", "--lease-seconds", "soon"], "argument --lease-seconds: not a duration"),
+        (["events", "list", "--page-size", "x"], "argument --page-size: invalid int value"),
+        (["publish"], "the following arguments are required: --type"),
+    ],
+)
+def test_a_bad_command_line_is_one_line_and_exit_code_2(argv: list[str], line: str) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "hookwire.cli", *argv], capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 2
+    assert done.stderr.startswith(f"hookwire: {line}")
+    assert done.stderr.count("\n") == 1
+
+
+@pytest.mark.parametrize(
+    ("command", "env", "line"),
+    [
+        ("serve", {"HOOKWIRE_GATEWAYS": "0"}, "HOOKWIRE_GATEWAYS: must be at least 1, got 0"),
+        ("serve", {"HOOKWIRE_LOG_LEVEL": "loud"}, "HOOKWIRE_LOG_LEVEL: not a log level: 'loud'"),
+        ("broker", {"HOOKWIRE_LEASE_SECONDS": "-1"}, "HOOKWIRE_LEASE_SECONDS: not a duration"),
+        ("gateway", {"HOOKWIRE_MAX_INBOUND_BYTES": "big"}, "HOOKWIRE_MAX_INBOUND_BYTES: not a"),
+    ],
+)
+def test_a_bad_setting_stops_the_server_commands_with_one_line_naming_it(
+    command: str, env: dict[str, str], line: str, tmp_path: Path
+) -> None:
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("HOOKWIRE_")}
+    done = subprocess.run(
+        [sys.executable, "-m", "hookwire.cli", command, "--database-url", "sqlite:///x.db"]
+        if command != "gateway"
+        else [sys.executable, "-m", "hookwire.cli", command],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=tmp_path,
+        env={**clean, **env},
+    )
+    assert done.returncode == 1
+    assert done.stderr.startswith(f"hookwire: {line}")
+    assert done.stderr.count("\n") == 1
+    assert list(tmp_path.iterdir()) == []  # nothing started

@@ -18,7 +18,7 @@ EDGE = "broker.grpc"
 # matched with (both pure, no I/O).
 DOMAIN = ("broker.domain", "broker.patterns")
 # The `hookwire` modules that run the server; every other one is a client command.
-SERVER_COMMANDS = ("hookwire.serve", "hookwire.listen")
+SERVER_COMMANDS = ("hookwire.serve", "hookwire.listen", "hookwire.key_commands")
 
 
 def module_name(path: Path) -> str:

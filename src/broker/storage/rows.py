@@ -1,4 +1,7 @@
-"""Row ⇄ domain translation shared by the SQL stores (rows arrive as name → value maps)."""
+"""Row ⇄ domain translation shared by the SQL stores (rows arrive as name → value maps).
+
+Secrets are sealed here on the way in and opened on the way out (`sealing`), so the
+store's callers only ever see them in clear and the file never holds them so."""
 
 from __future__ import annotations
 
@@ -20,6 +23,7 @@ from broker.domain import (
     SubscriptionState,
     VerificationMode,
 )
+from broker.storage.sealing import Sealer
 
 
 class Row(Protocol):
@@ -64,12 +68,12 @@ def delivery_values(
     return (delivery_id, event_id, subscription_id, event_type, now, now, now)
 
 
-def subscription_from(row: Row) -> Subscription:
+def subscription_from(row: Row, sealer: Sealer) -> Subscription:
     return Subscription(
         id=row["id"],
         url=row["url"],
         event_types=json.loads(row["event_types"]),
-        secret=row["secret"],
+        secret=sealer.open(row["secret"], row["id"], "secret"),
         headers=json.loads(row["headers"]),
         properties=json.loads(row["properties"]),
         client_state=row["client_state"],
@@ -86,18 +90,18 @@ def subscription_from(row: Row) -> Subscription:
         rate_limit=row["rate_limit"],
         signing_algorithm=SigningAlgorithm(row["signing_algorithm"]),
         public_key=row["public_key"],
-        previous_secret=row["previous_secret"] or "",
+        previous_secret=sealer.open(row["previous_secret"] or "", row["id"], "previous_secret"),
         previous_secret_expire_time=row["previous_secret_expire_time"] or 0.0,
         expiring_notified=bool(row["expiring_notified"]),
     )
 
 
-def subscription_params(sub: Subscription) -> dict[str, Any]:
+def subscription_params(sub: Subscription, sealer: Sealer) -> dict[str, Any]:
     return {
         "id": sub.id,
         "url": sub.url,
         "event_types": dumps(sub.event_types),
-        "secret": sub.secret,
+        "secret": sealer.seal(sub.secret, sub.id, "secret"),
         "headers": dumps(sub.headers),
         "properties": dumps(sub.properties),
         "client_state": sub.client_state,
@@ -114,7 +118,7 @@ def subscription_params(sub: Subscription) -> dict[str, Any]:
         "rate_limit": sub.rate_limit,
         "signing_algorithm": sub.signing_algorithm.value,
         "public_key": sub.public_key,
-        "previous_secret": sub.previous_secret or None,
+        "previous_secret": sealer.seal(sub.previous_secret, sub.id, "previous_secret") or None,
         "previous_secret_expire_time": sub.previous_secret_expire_time or None,
         "expiring_notified": int(sub.expiring_notified),
     }
@@ -165,27 +169,27 @@ def attempt_params(attempt: Attempt) -> dict[str, Any]:
     }
 
 
-def source_from(row: Row) -> Source:
+def source_from(row: Row, sealer: Sealer) -> Source:
     return Source(
         id=row["id"],
         provider=row["provider"],
-        secret=row["secret"],
+        secret=sealer.open(row["secret"], row["id"], "secret"),
         event_type_prefix=row["event_type_prefix"],
         options=json.loads(row["options"]),
         description=row["description"],
         create_time=row["create_time"],
-        previous_secret=row["previous_secret"],
+        previous_secret=sealer.open(row["previous_secret"], row["id"], "previous_secret"),
         previous_secret_expire_time=row["previous_secret_expire_time"],
         delete_time=row["delete_time"],
     )
 
 
-def source_params(source: Source) -> dict[str, Any]:
+def source_params(source: Source, sealer: Sealer) -> dict[str, Any]:
     return {
         "id": source.id,
         "provider": source.provider,
-        "secret": source.secret,
-        "previous_secret": source.previous_secret,
+        "secret": sealer.seal(source.secret, source.id, "secret"),
+        "previous_secret": sealer.seal(source.previous_secret, source.id, "previous_secret"),
         "previous_secret_expire_time": source.previous_secret_expire_time,
         "event_type_prefix": source.event_type_prefix,
         "options": dumps(source.options),

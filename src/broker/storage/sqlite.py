@@ -6,6 +6,7 @@ reads use an aiosqlite connection of their own, which sees only committed snapsh
 
 from __future__ import annotations
 
+import functools
 import json
 import sqlite3
 from collections.abc import Callable, Iterable, Sequence
@@ -27,7 +28,7 @@ from broker.domain import (
     Subscription,
     SubscriptionState,
 )
-from broker.storage import plans
+from broker.storage import plans, sealing
 from broker.storage.contract import (
     Decide,
     MakeId,
@@ -75,11 +76,8 @@ def _publish_in(
     notice goes to the subscription it is about)."""
     if not events:
         return []
-    stored: dict[str, Event] = {}
     keys = [e.idempotency_key for e in events if e.idempotency_key]
-    if keys:
-        rows = _all(conn, "events_by_idempotency_key", {"keys": json.dumps(keys)})
-        stored = {row["idempotency_key"]: event_from(row) for row in rows}
+    stored = _stored_by_key(conn, keys) if keys else {}
     by_pattern: dict[str, list[str]] = {}
     patterns = json.dumps(plans.patterns_for(events))
     for row in _all(conn, "matching_subscriptions", {"patterns": patterns, "now": now}):
@@ -90,6 +88,32 @@ def _publish_in(
     return plan.results
 
 
+def _stored_by_key(conn: sqlite3.Connection, keys: Sequence[str]) -> dict[str, Event]:
+    """The stored events holding any of `keys`, by key.
+
+    Each key is bound to a placeholder of its own, compared exactly as the insert stored
+    it: a lookup that missed a stored key would let the insert break the unique index and
+    fail every publish of the commit. The `IN (?)` list is padded with NULLs (which match
+    nothing) to one of a few lengths, so the statement cache holds every text."""
+    head, _, tail = _Q["events_by_idempotency_key"].rpartition("(?)")
+    found: dict[str, Event] = {}
+    for start in range(0, len(keys), KEY_CHUNKS[0]):
+        chunk: list[str | None] = list(keys[start : start + KEY_CHUNKS[0]])
+        size = min(size for size in KEY_CHUNKS if size >= len(chunk))
+        chunk.extend([None] * (size - len(chunk)))
+        for row in conn.execute(_keys_statement(head, tail, size), chunk):
+            found[row["idempotency_key"]] = event_from(row)
+    return found
+
+
+KEY_CHUNKS = (256, 128, 64, 32, 16, 8, 4, 2, 1)
+
+
+@functools.lru_cache(maxsize=16)
+def _keys_statement(head: str, tail: str, size: int) -> str:
+    return f"{head}({', '.join(['?'] * size)}){tail}"
+
+
 def _write_patterns(conn: sqlite3.Connection, sub: Subscription) -> None:
     conn.execute(_Q["delete_patterns"], {"id": sub.id})
     conn.executemany(
@@ -97,15 +121,59 @@ def _write_patterns(conn: sqlite3.Connection, sub: Subscription) -> None:
     )
 
 
+def _resealed(
+    sealer: sealing.Sealer, newest: str, row: sqlite3.Row, connector: bool
+) -> dict[str, str]:
+    """The row's secret columns that are not sealed under the newest key, sealed under it (a
+    connector's clear credential becomes its hash first); empty when all of them are."""
+    changed = {}
+    for column in ("secret", "previous_secret"):
+        value = row[column] or ""
+        if value and sealing.sealed_key_id(value) != newest:
+            clear = sealer.open(value, row["id"], column)
+            if connector and not sealing.is_connector_hash(clear):
+                clear = sealing.hash_connector_token(clear)
+            changed[column] = sealer.seal(clear, row["id"], column)
+    return changed
+
+
+async def _key_file_sealer(reader: aiosqlite.Connection, path: str) -> sealing.Sealer:
+    """The key file's sealer; made with a new key only while nothing is sealed yet, so a
+    lost key file is an error and never a reason to seal under a key nobody kept."""
+    if path == ":memory:":
+        return sealing.Sealer([sealing.new_key()])
+    async with reader.execute(_Q["any_sealed_secret"]) as cursor:
+        row = await cursor.fetchone()
+    try:
+        found = sealing.key_file_sealer(path, create=not (row and row["sealed"]))
+    except ValueError as exc:
+        raise StoreError(f"cannot read the secret key file: {exc}") from None
+    if found is None:
+        raise sealing.SealingError(sealing.WRONG_KEY)
+    return found
+
+
 class SqliteStore:
     """`Store` on SQLite; open it with `await SqliteStore.open(path)`."""
 
-    def __init__(self, writer: SqliteWriter, reader: aiosqlite.Connection) -> None:
+    def __init__(
+        self, writer: SqliteWriter, reader: aiosqlite.Connection, sealer: sealing.Sealer
+    ) -> None:
         self._writer = writer
         self._reader = reader
+        self._sealer = sealer
+        self.resealed_at_open = 0
+
+    @property
+    def sealing_key_id(self) -> str:
+        """The id of the key new secrets are sealed under."""
+        return self._sealer.key_id
 
     @classmethod
-    async def open(cls, path: str) -> SqliteStore:
+    async def open(cls, path: str, sealer: sealing.Sealer | None = None) -> SqliteStore:
+        """Open (and migrate) the database; secrets are sealed under `sealer`, by default
+        the key file beside the database, made at the first start. Clear secrets of an older
+        database are sealed now; a key that does not open the stored ones is a StoreError."""
         writer = SqliteWriter(path)
         await writer.open()
         try:
@@ -116,7 +184,49 @@ class SqliteStore:
         except sqlite3.Error as exc:
             await writer.close()
             raise StoreError(f"cannot open SQLite database: {exc}") from exc
-        return cls(writer, reader)
+        try:
+            store = cls(writer, reader, sealer or await _key_file_sealer(reader, path))
+            store.resealed_at_open = await store.reseal_secrets()
+        except BaseException:
+            await reader.close()
+            await writer.close()
+            raise
+        return store
+
+    async def reseal_secrets(self, batch: int = 100) -> int:
+        """Seal every secret not yet sealed under the newest key (clear values of an older
+        database, values under an older key after a rotation), `batch` rows a transaction so
+        deliveries go on meanwhile; returns how many rows changed. A value under a key the
+        sealer does not know is a SealingError."""
+        changed = 0
+        for table in ("subscription", "source"):
+            after = ""
+            while True:
+                count, after = await self._writer.run(
+                    "reseal secrets", self._reseal_page(table, after, batch), durable=True
+                )
+                changed += count
+                if not after:
+                    break
+        return changed
+
+    def _reseal_page(
+        self, table: str, after: str, batch: int
+    ) -> Callable[[sqlite3.Connection], tuple[int, str]]:
+        sealer = self._sealer
+
+        def reseal(conn: sqlite3.Connection) -> tuple[int, str]:
+            rows = _all(conn, f"{table}_secrets_page", {"after": after, "limit": batch})
+            newest, changed = sealer.key_id, 0
+            for row in rows:
+                connector = table == "source" and row["provider"] == sealing.CONNECTOR
+                if resealed := _resealed(sealer, newest, row, connector):
+                    params = {c: row[c] for c in ("id", "secret", "previous_secret")}
+                    conn.execute(_Q[f"reseal_{table}"], params | resealed)
+                    changed += 1
+            return changed, rows[-1]["id"] if len(rows) == batch else ""
+
+        return reseal
 
     async def close(self) -> None:
         await self._reader.close()
@@ -153,28 +263,30 @@ class SqliteStore:
 
     async def create_subscription(self, subscription: Subscription) -> None:
         def create(conn: sqlite3.Connection) -> None:
-            conn.execute(_Q["insert_subscription"], subscription_params(subscription))
+            conn.execute(_Q["insert_subscription"], subscription_params(subscription, self._sealer))
             _write_patterns(conn, subscription)
 
         await self._writer.run("create subscription", create, durable=True)
 
     async def get_subscription(self, subscription_id: str) -> Subscription | None:
         rows = await self._read("get_subscription", {"id": subscription_id})
-        return subscription_from(rows[0]) if rows else None
+        return subscription_from(rows[0], self._sealer) if rows else None
 
     async def list_subscriptions(
         self, after: str, limit: int, state: SubscriptionState | None
     ) -> list[Subscription]:
         params = {"after": after, "limit": limit, "state": state.value if state else ""}
-        return [subscription_from(row) for row in await self._read("list_subscriptions", params)]
+        return [
+            subscription_from(row, self._sealer)
+            for row in await self._read("list_subscriptions", params)
+        ]
 
     async def update_subscription(
         self, subscription: Subscription, expected_update_time: float
     ) -> bool:
-        params = subscription_params(subscription)
-        params["expected_update_time"] = expected_update_time
-
         def update(conn: sqlite3.Connection) -> bool:
+            params = subscription_params(subscription, self._sealer)
+            params["expected_update_time"] = expected_update_time
             if conn.execute(_Q["update_subscription"], params).rowcount == 0:
                 return False
             _write_patterns(conn, subscription)
@@ -249,7 +361,7 @@ class SqliteStore:
                 for r in _all(conn, "events_by_ids", _ids({d.event_id for d in deliveries}))
             }
             subs = {
-                r["id"]: subscription_from(r)
+                r["id"]: subscription_from(r, self._sealer)
                 for r in _all(
                     conn, "subscriptions_by_ids", _ids({d.subscription_id for d in deliveries})
                 )
@@ -283,7 +395,8 @@ class SqliteStore:
             }
             owners = _ids({d.subscription_id for d in deliveries.values()})
             subs = {
-                r["id"]: subscription_from(r) for r in _all(conn, "subscriptions_by_ids", owners)
+                r["id"]: subscription_from(r, self._sealer)
+                for r in _all(conn, "subscriptions_by_ids", owners)
             }
             plan = plans.plan_outcomes(outcomes, deliveries, subs, decide, now, make_id)
             for query, rows in (
@@ -309,7 +422,10 @@ class SqliteStore:
     ) -> list[Subscription]:
         def warn(conn: sqlite3.Connection) -> list[Subscription]:
             params = {"before": before, "limit": limit}
-            subs = [subscription_from(r) for r in _all(conn, "subscriptions_to_warn", params)]
+            subs = [
+                subscription_from(r, self._sealer)
+                for r in _all(conn, "subscriptions_to_warn", params)
+            ]
             if subs:
                 _publish_in(conn, [notice(s) for s in subs], now, make_id, [[s.id] for s in subs])
                 conn.executemany(
@@ -324,7 +440,7 @@ class SqliteStore:
     ) -> list[Subscription]:
         def expire(conn: sqlite3.Connection) -> list[Subscription]:
             rows = _all(conn, "expire_subscriptions", {"now": now, "limit": limit})
-            subs = [subscription_from(row) for row in rows]
+            subs = [subscription_from(row, self._sealer) for row in rows]
             _publish_in(conn, [notice(s) for s in subs], now, make_id)
             return subs
 
@@ -365,18 +481,18 @@ class SqliteStore:
     # -- inbound sources: small, rarely written, read once per inbound request ------
 
     async def create_source(self, source: Source) -> None:
-        params = source_params(source)
-        await self._writer.run(
-            "create source", lambda conn: conn.execute(_Q["insert_source"], params), durable=True
-        )
+        def create(conn: sqlite3.Connection) -> None:
+            conn.execute(_Q["insert_source"], source_params(source, self._sealer))
+
+        await self._writer.run("create source", create, durable=True)
 
     async def get_source(self, source_id: str) -> Source | None:
         rows = await self._read("get_source", {"id": source_id})
-        return source_from(rows[0]) if rows else None
+        return source_from(rows[0], self._sealer) if rows else None
 
     async def list_sources(self, after: str, limit: int, provider: str) -> list[Source]:
         params = {"after": after, "limit": limit, "provider": provider}
-        return [source_from(row) for row in await self._read("list_sources", params)]
+        return [source_from(row, self._sealer) for row in await self._read("list_sources", params)]
 
     async def delete_source(self, source_id: str, now: float) -> bool:
         def delete(conn: sqlite3.Connection) -> bool:
@@ -387,10 +503,20 @@ class SqliteStore:
     async def rotate_source_secret(
         self, source_id: str, secret: str, previous_expire_time: float
     ) -> bool:
-        params = {"id": source_id, "secret": secret, "previous_expire": previous_expire_time}
+        sealer = self._sealer
 
         def rotate(conn: sqlite3.Connection) -> bool:
-            return conn.execute(_Q["rotate_source_secret"], params).rowcount > 0
+            rows = _all(conn, "get_source", {"id": source_id})
+            if not rows or rows[0]["delete_time"]:
+                return False
+            previous = sealer.open(rows[0]["secret"], source_id, "secret")
+            params = {
+                "id": source_id,
+                "secret": sealer.seal(secret, source_id, "secret"),
+                "previous_secret": sealer.seal(previous, source_id, "previous_secret"),
+                "previous_secret_expire_time": previous_expire_time,
+            }
+            return conn.execute(_Q["set_source_secrets"], params).rowcount > 0
 
         return await self._writer.run("rotate source secret", rotate, durable=True)
 

@@ -6,10 +6,15 @@ MessageCard with `text` or `summary`), a message with card attachments (Adaptive
 carry `type: AdaptiveCard` and a `version`), or the plain `{"text": ...}` form. A
 malformed card gets 400 saying what is missing, as Office 365 answers; success answers
 `1`, as Office 365 does, so existing senders keep working.
+
+The broker keeps only the SHA-256 (hex) of the credential and resolves that, so the
+gateway hashes what it is shown before comparing (the broker's `hash_connector_token`;
+a test pins the two together).
 """
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 
 from gateway.providers.base import (
@@ -76,6 +81,11 @@ def card_problem(card: Any) -> str | None:
     return "expected a MessageCard, a message with attachments, or a text"
 
 
+def credential_hash(presented: bytes) -> str:
+    """What the broker keeps of a connector credential."""
+    return hashlib.sha256(presented).hexdigest()
+
+
 class Connector:
     name = "connector"
     methods = frozenset({"POST"})
@@ -87,7 +97,7 @@ class Connector:
         presented = request.path_secret.encode()
         if not presented:
             raise Refused("missing connector credential")
-        if not is_a_secret(presented, source.secrets):
+        if not is_a_secret(credential_hash(presented).encode(), source.secrets):
             raise Refused("wrong connector credential")
         try:
             card = request.json()

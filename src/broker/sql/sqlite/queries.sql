@@ -1,10 +1,13 @@
 -- Named queries for the SQLite store. Lists of values travel as one JSON array
--- parameter (json_each), so no statement text is ever built at run time, with one
--- exception: the inserts of events and deliveries end in one VALUES row of positional
--- placeholders, which `sqlite_bulk.insert_rows` repeats to insert many rows at once.
+-- parameter (json_each), so no statement text is ever built at run time, with two
+-- exceptions: the inserts of events and deliveries end in one VALUES row of positional
+-- placeholders, which `sqlite_bulk.insert_rows` repeats to insert many rows at once, and
+-- the idempotency key lookup ends in `IN (?)`, which `sqlite._stored_by_key` repeats.
 
 -- name: events_by_idempotency_key
-SELECT * FROM events WHERE idempotency_key IN (SELECT value FROM json_each(:keys));
+-- Keys are bound one per placeholder, never through json_each: SQLite's JSON functions
+-- cut text at a NUL character, so a key holding one would miss its stored event.
+SELECT * FROM events WHERE idempotency_key IN (?);
 
 -- name: matching_subscriptions
 SELECT p.pattern, s.id
@@ -254,3 +257,28 @@ UPDATE api_tokens SET revoke_time = :now WHERE id = :id AND revoke_time = 0;
 
 -- name: count_api_tokens
 SELECT count(*) AS n FROM api_tokens;
+
+-- name: set_source_secrets
+UPDATE sources SET secret = :secret, previous_secret = :previous_secret,
+                   previous_secret_expire_time = :previous_secret_expire_time
+WHERE id = :id AND delete_time = 0;
+
+-- name: source_secrets_page
+SELECT id, provider, secret, previous_secret FROM sources
+WHERE id > :after ORDER BY id LIMIT :limit;
+
+-- name: reseal_source
+UPDATE sources SET secret = :secret, previous_secret = :previous_secret WHERE id = :id;
+
+-- name: subscription_secrets_page
+SELECT id, secret, previous_secret FROM subscriptions
+WHERE id > :after ORDER BY id LIMIT :limit;
+
+-- name: reseal_subscription
+UPDATE subscriptions SET secret = :secret, previous_secret = :previous_secret WHERE id = :id;
+
+-- name: any_sealed_secret
+-- Whether the database already holds sealed secrets (then a missing key is an error,
+-- never a reason to make a new one).
+SELECT EXISTS (SELECT 1 FROM subscriptions WHERE secret LIKE 'v1.%')
+    OR EXISTS (SELECT 1 FROM sources WHERE secret LIKE 'v1.%') AS sealed;
