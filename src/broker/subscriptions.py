@@ -32,6 +32,16 @@ UPDATABLE = (
 MAX_UPDATE_TRIES = 3
 
 
+def kept_header_values(given: dict[str, str], current: dict[str, str]) -> dict[str, str]:
+    """Header values are write-only (responses show names only), so a client that sends
+    back what it read sends empty values: an empty value for a header the subscription
+    already has keeps that header's value; a header left out is removed."""
+    return {
+        name: value if value or name not in current else current[name]
+        for name, value in given.items()
+    }
+
+
 class Verifier(Protocol):
     """Performs an endpoint's ownership handshake somewhere that may make HTTP calls (a
     gateway: the broker never does)."""
@@ -193,6 +203,8 @@ class SubscriptionManager:
         def apply(current: Subscription, updated: Subscription, now: float) -> None:
             for path in paths:
                 setattr(updated, path, getattr(change, path))
+            if "headers" in paths:
+                updated.headers = kept_header_values(change.headers, current.headers)
             self._normalize(updated, now, paths)
             if "expire_time" in paths and updated.expire_time != current.expire_time:
                 updated.expiring_notified = False

@@ -189,3 +189,18 @@ async def test_unknown_ids_are_not_found(world: World) -> None:
     ):
         with pytest.raises(NotFound):
             await call
+
+
+async def test_an_update_that_sends_back_the_empty_header_values_it_read_keeps_them(
+    world: World,
+) -> None:
+    created = await world.manager.create(
+        draft(headers={"Authorization": "Bearer s3cret", "X-Team": "billing"})
+    )
+    read_back = {"Authorization": "", "X-Team": "payments", "X-New": ""}
+
+    updated = await world.manager.update(draft(id=created.id, headers=read_back), ["headers"])
+
+    assert updated.headers == {"Authorization": "Bearer s3cret", "X-Team": "payments", "X-New": ""}
+    removed = await world.manager.update(draft(id=created.id, headers={"X-Team": ""}), ["headers"])
+    assert removed.headers == {"X-Team": "payments"}

@@ -107,6 +107,13 @@ def seconds_of(message: Timestamp | Duration, field: str = "") -> float:
         raise InvalidArgument(field or name, f"is not a valid {name}") from None
 
 
+def seconds_if_set(message: Any, name: str, field: str = "") -> float | None:
+    """The Timestamp or Duration field `name` of `message` in seconds; None when unset."""
+    if not message.HasField(name):
+        return None
+    return seconds_of(getattr(message, name), field or name)
+
+
 def duration(seconds: float) -> Duration:
     message = Duration()
     message.FromNanoseconds(round(seconds * 1e9))
@@ -307,12 +314,21 @@ def outcome_from_pb(msg: deliveries_pb2.DeliveryOutcome) -> Outcome:
         lease_id=msg.lease_id,
         result=result,
         status_code=msg.status_code,
-        attempt_time=seconds_of(msg.attempt_time),
-        latency=seconds_of(msg.latency),
+        attempt_time=_reported_seconds(msg.attempt_time),
+        latency=_reported_seconds(msg.latency),
         error=msg.error[:1024],
         response_body=msg.response_body[:4096],
-        retry_after=seconds_of(msg.retry_after) if msg.HasField("retry_after") else None,
+        retry_after=_reported_seconds(msg.retry_after) if msg.HasField("retry_after") else None,
     )
+
+
+def _reported_seconds(message: Timestamp | Duration) -> float:
+    """A time a gateway reported; one out of protobuf's range counts as 0 rather than
+    breaking the stream that carried it."""
+    try:
+        return seconds_of(message)
+    except InvalidArgument:
+        return 0.0
 
 
 def verification_task_pb(task: VerificationTask) -> deliveries_pb2.VerificationTask:

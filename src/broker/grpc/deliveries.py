@@ -68,9 +68,9 @@ class DeliveryService(rpc.DeliveryServiceServicer):
     ) -> pb.ReplayEventsResponse:
         if not request.HasField("start_time"):
             raise InvalidArgument("start_time", "is required")
-        end = convert.seconds_of(request.end_time) if request.HasField("end_time") else None
+        end = convert.seconds_if_set(request, "end_time")
         queued = await self._deliveries.replay(
-            request.subscription_id, convert.seconds_of(request.start_time), end
+            request.subscription_id, convert.seconds_of(request.start_time, "start_time"), end
         )
         return pb.ReplayEventsResponse(queued=queued)
 

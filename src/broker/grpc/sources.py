@@ -57,7 +57,7 @@ class SourceService(rpc.SourceServiceServicer):
     async def RotateSourceSecret(
         self, request: pb.RotateSourceSecretRequest, context: Context
     ) -> pb.RotateSourceSecretResponse:
-        overlap = convert.seconds_of(request.overlap) if request.HasField("overlap") else None
+        overlap = convert.seconds_if_set(request, "overlap")
         source = await self._sources.rotate_secret(request.id, request.secret, overlap)
         return pb.RotateSourceSecretResponse(
             source=convert.source_pb(source, self._public_url, with_credential=True)

@@ -68,7 +68,7 @@ class SubscriptionService(rpc.SubscriptionServiceServicer):
     async def RenewSubscription(
         self, request: pb.RenewSubscriptionRequest, context: Context
     ) -> pb.RenewSubscriptionResponse:
-        expire = convert.seconds_of(request.expire_time) if request.HasField("expire_time") else 0.0
+        expire = convert.seconds_if_set(request, "expire_time") or 0.0
         sub = await self._subscriptions.renew(request.id, expire)
         return pb.RenewSubscriptionResponse(subscription=convert.subscription_pb(sub))
 
@@ -87,7 +87,7 @@ class SubscriptionService(rpc.SubscriptionServiceServicer):
     async def RotateSubscriptionSecret(
         self, request: pb.RotateSubscriptionSecretRequest, context: Context
     ) -> pb.RotateSubscriptionSecretResponse:
-        overlap = convert.seconds_of(request.overlap) if request.HasField("overlap") else None
+        overlap = convert.seconds_if_set(request, "overlap")
         sub = await self._subscriptions.rotate_secret(request.id, request.secret, overlap)
         return pb.RotateSubscriptionSecretResponse(
             subscription=convert.subscription_pb(sub, with_secret=True)

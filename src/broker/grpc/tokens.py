@@ -29,7 +29,7 @@ class TokenService(rpc.TokenServiceServicer):
             convert.ROLES.from_wire(given.role, "token.role"),
             list(given.event_types),
             given.description,
-            convert.seconds_of(given.expire_time) if given.HasField("expire_time") else 0.0,
+            convert.seconds_if_set(given, "expire_time", "token.expire_time") or 0.0,
         )
         return pb.CreateTokenResponse(token=convert.token_pb(token), secret=secret)
 
