@@ -1,8 +1,9 @@
 """The broker's refusal of literal addresses (`broker/blocked_addresses.py`) and the
-gateway's guard (`gateway/address_guard.py`) are two copies of one rule, since neither may
-import the other. Both run here over one table of host encodings: the broker reads the
-URL's host, the gateway judges the address the system resolver turns it into (without DNS,
-as it would when dialling a literal), and they must agree, with each other and the table."""
+gateway's guard (`gateway/address_guard.py`) apply one rule (`hookwire.addresses`) to
+hosts they read differently. Both run here over one table of host encodings: the broker
+reads the URL's host, the gateway judges the address the system resolver turns it into
+(without DNS, as it would when dialling a literal), and they must agree, with each other
+and the table."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from broker import blocked_addresses as broker_rule
 from broker import subscription_rules as rules
 from broker.errors import InvalidArgument
 from gateway import address_guard as gateway_rule
+from hookwire import addresses
 
 # host as written in a URL (without brackets) -> blocked?
 ENCODINGS = [
@@ -99,7 +101,7 @@ def test_the_broker_and_the_gateway_allow_the_same_operator_cidrs(host: str, blo
 def _samples() -> list[str]:
     """The edges of every blocked range, their embeddings in IPv6, and public neighbours."""
     found: set[str] = set()
-    for network, _ in broker_rule.BLOCKED_V4 + broker_rule.BLOCKED_V6:
+    for network, _ in addresses.BLOCKED_V4 + addresses.BLOCKED_V6:
         for ip in (network.network_address, network.broadcast_address):
             for neighbour in (int(ip) - 1, int(ip), int(ip) + 1):
                 if 0 <= neighbour < (1 << network.max_prefixlen):
