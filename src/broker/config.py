@@ -16,7 +16,7 @@ from broker.storage.sealing import Sealer
 from broker.subscriptions import SubscriptionSettings
 from broker.tokens import AccessSettings, check_provisioned
 from hookwire.durations import parse_duration, parse_durations
-from hookwire.settings import count, non_negative_number, setting
+from hookwire.settings import SettingError, count, non_negative_number, setting
 
 DEFAULT_DATABASE_URL = "sqlite:///./hookwire.db"
 DEFAULT_GRPC_ADDRESS = "127.0.0.1:50051"
@@ -38,6 +38,11 @@ class BrokerConfig:
     # Keys sealing secrets at rest (base64, comma-separated, newest first); empty: the key
     # file beside the database.
     secret_key: str = field(default="", repr=False)
+    # PEM files: the broker's certificate and key (both, or neither: plain text), and the CA
+    # whose client certificates are accepted in place of a token (mutual TLS).
+    tls_cert: str = ""
+    tls_key: str = ""
+    tls_client_ca: str = ""
 
     @classmethod
     def from_env(
@@ -110,8 +115,22 @@ class BrokerConfig:
                 interval=seconds("HOOKWIRE_LIFECYCLE_INTERVAL", life.interval),
             ),
         }
+        values.update(
+            tls_cert=env.get("HOOKWIRE_TLS_CERT", "").strip(),
+            tls_key=env.get("HOOKWIRE_TLS_KEY", "").strip(),
+            tls_client_ca=env.get("HOOKWIRE_TLS_CLIENT_CA", "").strip(),
+        )
         values.update({k: v for k, v in (overrides or {}).items() if v is not None})
-        return cls(**values)  # type: ignore[arg-type]
+        return cls(**values).checked()  # type: ignore[arg-type]
+
+    def checked(self) -> BrokerConfig:
+        """This config, or a SettingError for TLS settings that cannot run together."""
+        if bool(self.tls_cert) != bool(self.tls_key):
+            name = "HOOKWIRE_TLS_KEY" if self.tls_cert else "HOOKWIRE_TLS_CERT"
+            raise SettingError(name, "TLS needs both a certificate and its key")
+        if self.tls_client_ca and not self.tls_cert:
+            raise SettingError("HOOKWIRE_TLS_CLIENT_CA", "mutual TLS needs HOOKWIRE_TLS_CERT")
+        return self
 
 
 def _secret_key(text: str) -> str:

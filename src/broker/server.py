@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 import os
 
@@ -105,6 +106,31 @@ def write_owner_only(path: str, text: str) -> str:
     return os.path.abspath(path)
 
 
+def _server_credentials(config: BrokerConfig) -> grpc.ServerCredentials:
+    """The broker's TLS credentials from its PEM files; an unreadable one is an OSError."""
+
+    def read(path: str) -> bytes:
+        with open(path, "rb") as file:
+            return file.read()
+
+    client_ca = read(config.tls_client_ca) if config.tls_client_ca else None
+    return grpc.ssl_server_credentials(
+        [(read(config.tls_key), read(config.tls_cert))],
+        root_certificates=client_ca,
+        require_client_auth=client_ca is not None,
+    )
+
+
+def _is_loopback(address: str) -> bool:
+    host = address.rpartition(":")[0].strip("[]")
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False  # a name, or empty (every interface)
+
+
 class Broker:
     """A running broker; `await Broker.start(config)`, then `await broker.stop()`."""
 
@@ -196,10 +222,7 @@ class Broker:
              reflection.SERVICE_NAME),
             self._server,
         )  # fmt: skip
-        try:
-            self.port = self._server.add_insecure_port(self.config.grpc_address)
-        except RuntimeError:
-            self.port = 0
+        self.port = self._listen()
         if self.port == 0:
             raise OSError(f"cannot listen on {self.config.grpc_address}")
         self.publisher.start()
@@ -210,6 +233,26 @@ class Broker:
         for name in ("", *SERVICE_NAMES):
             await self._health.set(name, health_pb2.HealthCheckResponse.SERVING)
         log.info("broker listening on port %d", self.port)
+
+    def _listen(self) -> int:
+        """Bind the gRPC port: TLS when a certificate is configured, else plain text.
+
+        With a client CA, every client must present a certificate it signed (mutual TLS
+        only): grpcio offers no middle way, since `require_client_auth=False` does not even
+        ask for one. A call that also carries a token is admitted by the token
+        (AccessControl checks it first), so any certificate of the CA plus a token works.
+        """
+        address = self.config.grpc_address
+        try:
+            if not self.config.tls_cert:
+                if not _is_loopback(address):
+                    log.warning(
+                        "gRPC API on %s without TLS: tokens and data travel in clear", address
+                    )
+                return self._server.add_insecure_port(address)
+            return self._server.add_secure_port(address, _server_credentials(self.config))
+        except RuntimeError:
+            return 0
 
     async def _write_first_admin_token(self) -> None:
         """Zero-setup: a database with no token and no provisioned admin gets an admin

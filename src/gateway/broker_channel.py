@@ -12,6 +12,8 @@ from typing import Any
 
 import grpc
 
+from hookwire.client import TlsFiles
+
 
 def _with_token(details: Any, header: tuple[str, str]) -> grpc.aio.ClientCallDetails:
     metadata = grpc.aio.Metadata(*(details.metadata or ()), header)
@@ -52,6 +54,10 @@ def bearer_interceptors(token: str) -> list[Any]:
     return [BearerToken(token), StreamBearerToken(token)] if token else []
 
 
-def broker_channel(address: str, token: str) -> grpc.aio.Channel:
-    """An insecure channel to the broker carrying `token` (none when empty)."""
-    return grpc.aio.insecure_channel(address, interceptors=bearer_interceptors(token) or None)
+def broker_channel(address: str, token: str, tls: TlsFiles | None = None) -> grpc.aio.Channel:
+    """A channel to the broker carrying `token` (none when empty): TLS when `tls` says how
+    to trust the broker (the certificate must name the host of `address`), else plain."""
+    interceptors = bearer_interceptors(token) or None
+    if tls is not None and tls.enabled:
+        return grpc.aio.secure_channel(address, tls.credentials(), interceptors=interceptors)
+    return grpc.aio.insecure_channel(address, interceptors=interceptors)

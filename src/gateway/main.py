@@ -29,6 +29,7 @@ from gateway.providers import registry
 from gateway.sender import WebhookSender, make_session
 from gateway.verification import EndpointVerifier
 from gateway.worker import GatewayWorker
+from hookwire.client import TlsFiles
 from hookwire.durations import parse_duration
 from hookwire.settings import SettingError, count, setting
 from hookwire.v1 import events_pb2_grpc as erpc
@@ -47,6 +48,8 @@ class GatewayConfig:
     max_inbound_bytes: int = DEFAULT_MAX_BODY
     parent_pid: int = 0  # when set, drain and exit once that process is gone
     token: str = field(default="", repr=False)  # the gateway's API token
+    # How to reach a TLS broker (HOOKWIRE_TLS_CA, HOOKWIRE_TLS_CLIENT_CERT/KEY); none: plain.
+    tls: TlsFiles = field(default_factory=TlsFiles)
     # A listening socket inherited from `hookwire serve` (HOOKWIRE_HTTP_FD), which binds the
     # HTTP address once for all its gateways; -1: bind `http_address` here.
     listen_fd: int = -1
@@ -100,6 +103,7 @@ class GatewayConfig:
                 env, "HOOKWIRE_INBOUND_BODY_TIMEOUT", _timeout, cls.inbound_body_timeout
             ),
             "token": cls.token_from_env(env),
+            "tls": TlsFiles.from_env(env),
         }
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)  # type: ignore[arg-type]
@@ -129,7 +133,7 @@ async def serve_gateway(
     gateway_id = config.gateway_id or f"{socket.gethostname()}:{os.getpid()}"
     session = make_session(policy, max_connections=max(config.concurrency, 16))
     host, port = _split_address(config.http_address)
-    async with session, broker_channel(config.broker_address, config.token) as channel:
+    async with session, broker_channel(config.broker_address, config.token, config.tls) as channel:
         inbound = InboundReceiver(
             channel,
             registry(),

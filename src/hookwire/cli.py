@@ -43,6 +43,15 @@ def build_parser() -> argparse.ArgumentParser:
         default="",
         help="API token (default: HOOKWIRE_TOKEN, or the admin token a local serve wrote)",
     )
+    parser.add_argument("--tls-ca", default="", help="CA to trust the broker by (HOOKWIRE_TLS_CA)")
+    parser.add_argument(
+        "--tls-cert",
+        default="",
+        help="client certificate for mutual TLS (HOOKWIRE_TLS_CLIENT_CERT)",
+    )
+    parser.add_argument(
+        "--tls-key", default="", help="the client certificate's key (HOOKWIRE_TLS_CLIENT_KEY)"
+    )
     commands = parser.add_subparsers(dest="command", required=True)
     serve.add_parsers(commands)
     listen.add_parsers(commands)

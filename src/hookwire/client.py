@@ -16,6 +16,7 @@ import argparse
 import os
 import sys
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import grpc
@@ -23,6 +24,7 @@ from google.protobuf import json_format
 from google.protobuf.message import Message
 
 from hookwire.local_token import admin_token_file
+from hookwire.settings import SettingError
 
 DEFAULT_DATABASE_URL = "sqlite:///./hookwire.db"
 
@@ -36,6 +38,60 @@ def find_token(flag: str, env: Mapping[str, str]) -> str:
         return path.read_text().strip() if path else ""
     except OSError:
         return ""
+
+
+@dataclass(frozen=True)
+class TlsFiles:
+    """PEM files a client reaches a TLS broker with: the CA it trusts the broker's
+    certificate by, and optionally its own certificate and key (mutual TLS, in place of a
+    token). The client names differ from the broker's (`HOOKWIRE_TLS_CERT`), so a shell
+    that runs both never makes a client present the server's certificate.
+
+    The gateway shares this: one rule for what a TLS client reads.
+    """
+
+    ca: str = ""
+    cert: str = ""
+    key: str = ""
+
+    @classmethod
+    def from_env(
+        cls, env: Mapping[str, str], ca: str = "", cert: str = "", key: str = ""
+    ) -> TlsFiles:
+        """Flags (non-empty arguments) win over `HOOKWIRE_TLS_CA`, `HOOKWIRE_TLS_CLIENT_CERT`
+        and `HOOKWIRE_TLS_CLIENT_KEY`; a certificate without its key is a SettingError."""
+        files = cls(
+            ca=ca or env.get("HOOKWIRE_TLS_CA", "").strip(),
+            cert=cert or env.get("HOOKWIRE_TLS_CLIENT_CERT", "").strip(),
+            key=key or env.get("HOOKWIRE_TLS_CLIENT_KEY", "").strip(),
+        )
+        if bool(files.cert) != bool(files.key):
+            name = "HOOKWIRE_TLS_CLIENT_KEY" if files.cert else "HOOKWIRE_TLS_CLIENT_CERT"
+            raise SettingError(name, "a client certificate and its key go together")
+        return files
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.ca or self.cert)
+
+    def credentials(self) -> grpc.ChannelCredentials:
+        """TLS channel credentials; no CA means the system's trusted roots.
+
+        gRPC checks the broker's certificate against the host of the address dialled, so
+        the certificate must name it (an IP SAN such as 127.0.0.1 for a loopback address).
+        """
+
+        def read(path: str) -> bytes | None:
+            if not path:
+                return None
+            with open(path, "rb") as file:
+                return file.read()
+
+        return grpc.ssl_channel_credentials(
+            root_certificates=read(self.ca),
+            private_key=read(self.key),
+            certificate_chain=read(self.cert),
+        )
 
 
 class BearerToken(grpc.UnaryUnaryClientInterceptor):
@@ -55,9 +111,25 @@ def rpc_command(
     """The handler for a command that calls the broker: `run` with a channel to `--address`."""
 
     def handler(args: argparse.Namespace) -> int:
-        token = find_token(args.token, os.environ)
-        with grpc.insecure_channel(args.address) as plain:
-            channel = grpc.intercept_channel(plain, BearerToken(token)) if token else plain
+        try:
+            tls = TlsFiles.from_env(os.environ, args.tls_ca, args.tls_cert, args.tls_key)
+            # A client certificate stands in for a token: a token given explicitly still
+            # wins (the broker checks it first), the local admin token file is not read.
+            token = (
+                args.token or os.environ.get("HOOKWIRE_TOKEN", "")
+                if tls.cert
+                else find_token(args.token, os.environ)
+            )
+            base = (
+                grpc.secure_channel(args.address, tls.credentials())
+                if tls.enabled
+                else grpc.insecure_channel(args.address)
+            )
+        except (OSError, ValueError) as exc:
+            print(f"hookwire: {exc}", file=sys.stderr)
+            return 1
+        with base:
+            channel = grpc.intercept_channel(base, BearerToken(token)) if token else base
             try:
                 run(args, channel)
             except grpc.RpcError as exc:

@@ -62,6 +62,19 @@ def add_parsers(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -
         parser.add_argument(
             "--lease-seconds", type=flag_type(parse_duration), default=None, help="e.g. 60, 2m"
         )
+        # Own dests: the top-level --tls-cert/--tls-key are a client's (hookwire.client).
+        parser.add_argument(
+            "--tls-cert", dest="server_tls_cert", default=None, help="default: HOOKWIRE_TLS_CERT"
+        )
+        parser.add_argument(
+            "--tls-key", dest="server_tls_key", default=None, help="default: HOOKWIRE_TLS_KEY"
+        )
+        parser.add_argument(
+            "--tls-client-ca",
+            dest="server_tls_client_ca",
+            default=None,
+            help="accept client certificates from this CA (default: HOOKWIRE_TLS_CLIENT_CA)",
+        )
     serve.add_argument(
         "--http-address", default=os.environ.get("HOOKWIRE_HTTP_ADDRESS", "127.0.0.1:8080")
     )
@@ -200,18 +213,30 @@ def config_from_flags(
     if flags.lease_seconds:
         dispatch = replace(config.dispatch, lease_seconds=flags.lease_seconds)
         config = replace(config, dispatch=dispatch)
-    return config
+    for name in ("tls_cert", "tls_key", "tls_client_ca"):
+        value = getattr(flags, f"server_{name}", None)
+        if value is not None:
+            config = replace(config, **{name: value})
+    return config.checked()
 
 
 async def _spawn_gateway(
-    broker_address: str, http_address: str, index: int, token: str, listening: socket.socket
+    config: BrokerConfig,
+    broker_address: str,
+    http_address: str,
+    index: int,
+    listening: socket.socket,
 ) -> asyncio.subprocess.Process:
     env = dict(
         os.environ,
         HOOKWIRE_GRPC_ADDRESS=broker_address,
         HOOKWIRE_HTTP_ADDRESS=http_address,
-        HOOKWIRE_GATEWAY_TOKEN=token,
+        HOOKWIRE_GATEWAY_TOKEN=config.access.gateway,
     )
+    if config.tls_cert and not env.get("HOOKWIRE_TLS_CA"):
+        # Trust the broker's own certificate: right for a self-signed one; a certificate
+        # from a CA needs HOOKWIRE_TLS_CA naming that CA, which the environment carries.
+        env["HOOKWIRE_TLS_CA"] = config.tls_cert  # the children share its working directory
     env[HTTP_FD_ENV] = str(listening.fileno())
     return await asyncio.create_subprocess_exec(
         sys.executable,
@@ -261,7 +286,7 @@ async def serve(
     if listening is None:
         gateways = 0
     children = [
-        await _spawn_gateway(broker_address, http_address, i, token, listening)
+        await _spawn_gateway(config, broker_address, http_address, i, listening)
         for i in range(gateways)
         if listening is not None
     ]
@@ -277,7 +302,7 @@ async def serve(
                 )
                 assert listening is not None  # no gateway was started without one
                 children[index] = await _spawn_gateway(
-                    broker_address, http_address, index, token, listening
+                    config, broker_address, http_address, index, listening
                 )
                 watchers[index] = asyncio.create_task(children[index].wait())
     print("hookwire: shutting down", flush=True)

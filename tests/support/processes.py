@@ -121,8 +121,10 @@ class Hookwire:
         name: str,
         grpc_port: int | None = None,
         env: dict[str, str] | None = None,
+        tls_ca: Path | None = None,
     ) -> None:
         self.workdir = workdir
+        self.tls_ca = tls_ca  # set: the broker listens with TLS, its certificate from this CA
         self.env = dict(env or {})  # extra HOOKWIRE_* settings for the process group
         self.database = database
         self.args = args
@@ -171,9 +173,14 @@ class Hookwire:
                     f"{self.name}: no 'broker listening' line (exit {self.proc.returncode})\n"
                     f"stdout: {self.stdout}\nstderr: {self.stderr()[-3000:]}"
                 )
-        self.channel = grpc.intercept_channel(
-            grpc.insecure_channel(self.address), BearerToken(self.admin_token())
+        base = (
+            grpc.secure_channel(
+                self.address, grpc.ssl_channel_credentials(self.tls_ca.read_bytes())
+            )
+            if self.tls_ca is not None
+            else grpc.insecure_channel(self.address)
         )
+        self.channel = grpc.intercept_channel(base, BearerToken(self.admin_token()))
         self.events = erpc.EventServiceStub(self.channel)
         self.subscriptions = srpc.SubscriptionServiceStub(self.channel)
         self.deliveries = drpc.DeliveryServiceStub(self.channel)

@@ -19,6 +19,8 @@ from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any, TypeAlias
 
 import grpc
+from cryptography import x509
+from cryptography.x509.oid import NameOID
 from prometheus_client import Counter
 
 from broker.domain import Role
@@ -36,6 +38,7 @@ _MANAGE = frozenset({Role.ADMIN, Role.MANAGER})
 _PUBLISH = frozenset({Role.ADMIN, Role.PUBLISHER, Role.GATEWAY})
 _GATEWAY = frozenset({Role.GATEWAY})
 _ADMIN = frozenset({Role.ADMIN})
+_ROLES = frozenset(role.value for role in Role)
 
 # Every RPC of every hookwire.v1 service and the roles that may call it. The gateway
 # role alone leases deliveries and resolves source secrets: no other role, admin
@@ -99,6 +102,49 @@ def bearer_of(metadata: Any) -> str:
     return ""
 
 
+class ClientCertificates:
+    """The caller a verified client certificate names (mutual TLS), cached per certificate.
+
+    gRPC has checked the chain against HOOKWIRE_TLS_CLIENT_CA before a call arrives (the
+    broker then requires a certificate of every client, see `Broker._listen`); this
+    maps the certificate to a caller: its subject's single Organizational Unit names the
+    role (`OU=publisher`), its Common Name is the caller's id in logs (`cert:<CN>`). A
+    certificate with no OU, several, or one that is not a role gets no caller, as an
+    unknown token does. Parsing is done once per certificate, so a connection's calls cost
+    a dictionary lookup; the bearer-token path never comes here.
+    """
+
+    MAX_CACHED = 4096
+
+    def __init__(self) -> None:
+        self._known: dict[bytes, Principal | None] = {}
+
+    def principal(self, pem: list[bytes] | None) -> Principal | None:
+        if not pem:
+            return None
+        key = pem[0]
+        if key not in self._known:
+            if len(self._known) >= self.MAX_CACHED:
+                self._known.clear()
+            self._known[key] = self._parse(key)
+        return self._known[key]
+
+    @staticmethod
+    def _parse(pem: bytes) -> Principal | None:
+        try:
+            subject = x509.load_pem_x509_certificate(pem).subject
+        except ValueError:
+            return None
+        units = subject.get_attributes_for_oid(NameOID.ORGANIZATIONAL_UNIT_NAME)
+        names = subject.get_attributes_for_oid(NameOID.COMMON_NAME)
+        if len(units) != 1 or len(names) != 1:
+            return None
+        unit, name = units[0].value, names[0].value
+        if not isinstance(unit, str) or not isinstance(name, str) or unit.upper() not in _ROLES:
+            return None
+        return Principal(token_id=f"cert:{name}", role=Role(unit.upper()))
+
+
 class AccessControl(grpc.aio.ServerInterceptor):
     """Admits each call to the contract by its caller's role (see RIGHTS).
 
@@ -106,15 +152,26 @@ class AccessControl(grpc.aio.ServerInterceptor):
 
     def __init__(self, tokens: TokenManager) -> None:
         self._tokens = tokens
+        self._certificates = ClientCertificates()
         self._checked: dict[str, Handler | None] = {}
 
-    async def admit(self, method: str, metadata: Any) -> Principal:
+    async def admit(
+        self, method: str, metadata: Any, auth_context: Callable[[], Any] | None = None
+    ) -> Principal:
+        """The caller: its bearer token's, or (with none) its client certificate's, found in
+        `auth_context()` (the call's `context.auth_context`, asked for only then: the token
+        path stays as cheap as it was)."""
         bearer = bearer_of(metadata)
-        caller = await self._tokens.authenticate(bearer) if bearer else None
+        if bearer:
+            caller = await self._tokens.authenticate(bearer)
+        else:
+            auth = auth_context() if auth_context is not None else {}
+            caller = self._certificates.principal(auth.get("x509_pem_cert"))
         if caller is None:
             self._refuse("unauthenticated", method, "anonymous" if not bearer else "unknown")
             raise Unauthenticated(
-                "a valid API token is required (authorization: Bearer hwk_...)"
+                "a valid API token or client certificate is required"
+                " (authorization: Bearer hwk_..., or a certificate naming a role)"
                 if not bearer
                 else "the API token is unknown, revoked or expired"
             )
@@ -159,7 +216,9 @@ class AccessControl(grpc.aio.ServerInterceptor):
 
             async def checked_unary(request: Any, context: Context) -> Any:
                 try:
-                    CALLER.set(await admit(method, context.invocation_metadata()))
+                    CALLER.set(
+                        await admit(method, context.invocation_metadata(), context.auth_context)
+                    )
                 except BrokerError as exc:
                     await abort(context, exc)
                 return await unary(request, context)  # type: ignore[arg-type]
@@ -174,7 +233,9 @@ class AccessControl(grpc.aio.ServerInterceptor):
 
             async def checked_stream(requests: Any, context: Context) -> AsyncIterator[Any]:
                 try:
-                    CALLER.set(await admit(method, context.invocation_metadata()))
+                    CALLER.set(
+                        await admit(method, context.invocation_metadata(), context.auth_context)
+                    )
                 except BrokerError as exc:
                     await abort(context, exc)
                 async for response in streaming(requests, context):  # type: ignore[attr-defined,arg-type]
