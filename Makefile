@@ -9,7 +9,7 @@ GENERATED := src/hookwire/v1/.generated
 BUF := node_modules/.bin/buf
 BUF_VERSION := 1.75.0
 
-.PHONY: install proto run test lint bench bench-quick clean
+.PHONY: install proto run test chaos lint bench bench-quick clean
 
 install: $(INSTALLED) $(GENERATED)
 
@@ -36,6 +36,13 @@ run: install
 
 test: install
 	$(BIN)/pytest -q
+
+# The crash test of `make test` with hundreds of kill cycles; HOOKWIRE_CHAOS_SEED=<printed seed>
+# replays a run's choices (what is killed, after how many acknowledgements).
+CHAOS_CYCLES ?= 300
+chaos: install
+	HOOKWIRE_CHAOS_CYCLES=$(CHAOS_CYCLES) $(BIN)/pytest -q -s -p no:randomly -p no:cacheprovider \
+		tests/e2e/test_crash.py
 
 lint: install $(BUF)
 	$(BIN)/ruff check src tests bench
